@@ -1,0 +1,18 @@
+"""The flag arithmetic shown to manufacturers and regulators (engine's `pricing.explain`)."""
+
+from typing import Any
+
+
+def explanation(flag: Any) -> list[dict[str, str]]:
+    """[{label, value}] steps; uses only the flag's stored numbers (no other company's data
+    beyond the benchmark listing named in the notice)."""
+    try:
+        from pricing.explain import explain_flag
+    except ImportError:  # engine module not deployed: show the stored figures only
+        return [
+            {"label": "挂网价格", "value": str(flag.target_price)},
+            {"label": "换算后比价单价", "value": str(flag.benchmark_converted)},
+            {"label": "纠偏限价", "value": str(flag.limit_price)},
+            {"label": "价差倍数", "value": str(flag.ratio)},
+        ]
+    return explain_flag(flag)

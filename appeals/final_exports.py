@@ -1,0 +1,97 @@
+"""Exports of the final correction list (最终纠偏清单): CSV/XLSX in FORMATS.md §3 through the
+engine's exporters (status "final"), and the data of the printable page. Each writes an audit event."""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils.translation import gettext as _
+
+from audit.services import record
+from pricing.models import CorrectionRound, FinalEntry, FinalList, RoundStatus
+
+from .errors import NotAllowed, RoundStateError
+from .models import Appeal, AppealStatus
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    filename: str
+    content_type: str
+    rows: int
+
+
+def _final_list(round_: CorrectionRound, user: Any) -> FinalList:
+    if not getattr(user, "is_admin_role", False):
+        raise NotAllowed(_("只有管理员可以导出最终纠偏清单。"))
+    final = FinalList.objects.filter(round=round_).order_by("-version").first()
+    if round_.status != RoundStatus.FINAL or final is None:
+        raise RoundStateError(_("该批次尚未发布最终纠偏清单。"))
+    return final
+
+
+def export_final_list(round_: CorrectionRound, *, user: Any, fmt: str) -> ExportFile:
+    """Write the latest final list as CSV or XLSX under PRIVATE_ROOT/exports/ and audit it."""
+    from pricing import exports  # engine exporters (FORMATS.md §3, formula-safe)
+
+    if fmt not in CONTENT_TYPES:
+        raise RoundStateError(_("不支持的导出格式：%(f)s") % {"f": fmt})
+    final = _final_list(round_, user)
+    flags = exports.flags_for_export(round_, "final")
+    folder = Path(settings.PRIVATE_ROOT) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"final_{round_.pk}_v{final.version}.{fmt}"  # frozen list: same content every time
+    rows = exports.write_export(flags, fmt, path)
+    filename = f"最终纠偏清单_{round_.pk}_v{final.version}.{fmt}"
+    record(
+        actor=user,
+        action=f"final_list.export_{fmt}",
+        obj=final,
+        after={"round": round_.pk, "version": final.version, "format": fmt, "rows": rows},
+    )
+    return ExportFile(path, filename, CONTENT_TYPES[fmt], rows)
+
+
+def print_context(round_: CorrectionRound, *, user: Any) -> dict[str, Any]:
+    """Everything the printable page shows: round, final list version, counts and the table."""
+    final = _final_list(round_, user)
+    entries = list(
+        FinalEntry.objects.filter(final_list=final)
+        .select_related("flag__listing", "flag__benchmark_listing", "flag__manufacturer")
+        .order_by("-flag__ratio", "flag_id")
+    )
+    by_rule = (
+        FinalEntry.objects.filter(final_list=final)
+        .values("flag__rule_code")
+        .annotate(n=Count("id"))
+        .order_by("flag__rule_code")
+    )
+    by_severity = (
+        FinalEntry.objects.filter(final_list=final)
+        .values("flag__severity")
+        .annotate(n=Count("id"))
+        .order_by("flag__severity")
+    )
+    decided = Appeal.objects.filter(round=round_).values("status").annotate(n=Count("id"))
+    appeal_counts = {row["status"]: row["n"] for row in decided}
+    record(actor=user, action="final_list.print", obj=final, after={"round": round_.pk, "version": final.version})
+    return {
+        "round": round_,
+        "final": final,
+        "entries": entries,
+        "by_rule": list(by_rule),
+        "by_severity": list(by_severity),
+        "adjusted": sum(1 for e in entries if e.limit_price != e.flag.limit_price),
+        "appeal_counts": {
+            label: appeal_counts.get(value, 0) for value, label in AppealStatus.choices if value != "draft"
+        },
+        "companies": len({e.flag.manufacturer_id for e in entries}),
+    }

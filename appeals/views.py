@@ -1,0 +1,229 @@
+"""Manufacturer pages (企业端): notices with countdown, flag detail, filing and following appeals.
+Thin: every read goes through `selectors`, every write through `services`."""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import manufacturer_required
+from audit.services import record
+from pricing.models import RoundStatus
+
+from . import evidence as evidence_files
+from . import selectors, services
+from .errors import AppealError
+from .explain import explanation
+from .forms import AppealForm, EvidenceForm, NewAppealForm
+from .models import AppealStatus
+from .workflow import deadline_passed
+
+
+def window_open(round_) -> bool:
+    return round_.status == RoundStatus.PUBLISHED and not deadline_passed(round_.appeal_deadline, timezone.now())
+
+
+@manufacturer_required
+def home(request: HttpRequest) -> HttpResponse:
+    """我的纠偏通知: open notices with the deadline countdown and every flag's arithmetic."""
+    notices = []
+    for round_ in selectors.notice_rounds(request.user):
+        flags = list(selectors.visible_flags(request.user).filter(round=round_).order_by("-ratio", "id"))
+        appeals = selectors.active_appeal_by_flag([f.pk for f in flags])
+        rows = [{"flag": f, "appeal": appeals.get(f.pk), "steps": explanation(f)} for f in flags]
+        notices.append({"round": round_, "rows": rows, "open": window_open(round_)})
+    return render(request, "appeals/home.html", {"notices": notices})
+
+
+@manufacturer_required
+def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    flag = get_object_or_404(selectors.visible_flags(request.user), pk=pk)
+    appeals = selectors.visible_appeals(request.user).filter(links__flag=flag).distinct()
+    active = selectors.active_appeal_by_flag([flag.pk]).get(flag.pk)
+    can_appeal = window_open(flag.round) and flag.status == "confirmed" and active is None
+    return render(
+        request,
+        "appeals/flag_detail.html",
+        {
+            "flag": flag,
+            "steps": explanation(flag),
+            "appeals": appeals,
+            "can_appeal": can_appeal,
+            "open": window_open(flag.round),
+        },
+    )
+
+
+@manufacturer_required
+def appeal_new(request: HttpRequest) -> HttpResponse:
+    """New appeal for one flag (?flag=ID) or several flags of one round (?round=ID)."""
+    source = request.POST if request.method == "POST" else request.GET
+    round_id = source.get("round")
+    preselected = [int(x) for x in source.getlist("flag") if x.isdigit()]
+    if not round_id and preselected:
+        first = selectors.visible_flags(request.user).filter(pk=preselected[0]).first()
+        round_id = first.round_id if first else None
+    if not str(round_id or "").isdigit():
+        raise Http404
+    round_ = get_object_or_404(selectors.notice_rounds(request.user), pk=round_id)
+    candidates = list(selectors.appealable_flags(request.user, round_.pk))
+    choices = [
+        (f.pk, f"{f.listing.listing_code} {f.generic_name} {f.listing.strength} ×{f.listing.pack_quantity}")
+        for f in candidates
+    ]
+    is_open = window_open(round_)
+    if request.method == "POST" and is_open:
+        form = NewAppealForm(request.POST, flag_choices=choices)
+        if form.is_valid():
+            try:
+                appeal = services.create_draft(
+                    user=request.user,
+                    round_id=round_.pk,
+                    flag_ids=form.cleaned_data["flags"],
+                    grounds=form.cleaned_data["grounds"],
+                    statement=form.cleaned_data["statement"],
+                    proposed_price=form.cleaned_data["proposed_price"],
+                )
+            except AppealError as exc:
+                messages.error(request, exc.message)
+                return render(
+                    request,
+                    "appeals/appeal_new.html",
+                    {"round": round_, "form": form, "open": is_open},
+                    status=exc.status_code,
+                )
+            messages.success(request, _("申诉草稿已保存，上传证据后请提交。"))
+            return redirect("appeals:appeal_detail", pk=appeal.pk)
+    elif request.method == "POST":
+        messages.error(request, _("申诉期已截止，不能再提出申诉。"))
+        return render(request, "appeals/appeal_new.html", {"round": round_, "open": False}, status=400)
+    else:
+        form = NewAppealForm(initial={"flags": preselected}, flag_choices=choices)
+    return render(request, "appeals/appeal_new.html", {"round": round_, "form": form, "open": is_open})
+
+
+def _appeal_or_404(request: HttpRequest, pk: int):
+    return get_object_or_404(selectors.visible_appeals(request.user), pk=pk)
+
+
+@manufacturer_required
+def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    appeal = _appeal_or_404(request, pk)
+    is_open = window_open(appeal.round)
+    editable = is_open and appeal.status == AppealStatus.DRAFT
+    flags = [{"flag": f, "steps": explanation(f)} for f in appeal.flags.all()]
+    context = {
+        "appeal": appeal,
+        "flags": flags,
+        "open": is_open,
+        "editable": editable,
+        "can_withdraw": is_open and appeal.status in (AppealStatus.DRAFT, AppealStatus.SUBMITTED),
+        "form": AppealForm(
+            initial={"grounds": appeal.grounds, "statement": appeal.statement, "proposed_price": appeal.proposed_price}
+        )
+        if editable
+        else None,
+        "evidence_form": EvidenceForm() if editable else None,
+        "events": appeal.events.select_related("actor"),
+    }
+    return render(request, "appeals/appeal_detail.html", context)
+
+
+def _run(request: HttpRequest, pk: int, action, success: str) -> HttpResponse:
+    _appeal_or_404(request, pk)  # another company's appeal → 404 before anything else
+    try:
+        action()
+    except AppealError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, success)
+    return redirect("appeals:appeal_detail", pk=pk)
+
+
+@require_POST
+@manufacturer_required
+def appeal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    form = AppealForm(request.POST)
+    if not form.is_valid():
+        _appeal_or_404(request, pk)
+        messages.error(request, _("请检查申诉理由、说明和建议价格。"))
+        return redirect("appeals:appeal_detail", pk=pk)
+    data = form.cleaned_data
+    return _run(
+        request,
+        pk,
+        lambda: services.update_draft(
+            pk,
+            user=request.user,
+            grounds=data["grounds"],
+            statement=data["statement"],
+            proposed_price=data["proposed_price"],
+            expected_version=request.POST.get("version") or None,
+        ),
+        _("草稿已保存。"),
+    )
+
+
+@require_POST
+@manufacturer_required
+def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    _appeal_or_404(request, pk)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("请选择要上传的文件。"))
+        return redirect("appeals:appeal_detail", pk=pk)
+    return _run(
+        request, pk, lambda: services.add_evidence(pk, user=request.user, uploaded_file=upload), _("证据已上传。")
+    )
+
+
+@require_POST
+@manufacturer_required
+def appeal_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _run(
+        request,
+        pk,
+        lambda: services.submit(pk, user=request.user, expected_version=request.POST.get("version")),
+        _("申诉已提交，监管部门处理后将通知贵企业。"),
+    )
+
+
+@require_POST
+@manufacturer_required
+def appeal_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    return _run(
+        request,
+        pk,
+        lambda: services.withdraw(
+            pk, user=request.user, expected_version=request.POST.get("version"), reason=request.POST.get("reason", "")
+        ),
+        _("申诉已撤回。"),
+    )
+
+
+def evidence_download(request: HttpRequest, pk) -> HttpResponse:
+    """Evidence download for the owning company and staff only: attachment, fixed type, nosniff."""
+    if not request.user.is_authenticated:
+        from django.contrib.auth.views import redirect_to_login
+
+        return redirect_to_login(request.get_full_path())
+    item = get_object_or_404(selectors.visible_evidence(request.user), pk=pk)
+    kind = next((t for t in evidence_files.TYPES_BY_KIND.values() if t.content_type == item.content_type), None)
+    if kind is None:
+        raise Http404
+    try:
+        handle = open(evidence_files.absolute_path(item.stored_path), "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    record(actor=request.user, action="evidence.download", obj=item.appeal, after={"evidence": str(item.pk)})
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=evidence_files.download_name(item.original_name, kind),
+        content_type=kind.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,92 @@
+"""Detection benchmark: N generated listings → flags stored in PostgreSQL (time and peak RSS).
+
+    .venv/bin/python bench/detect_bench.py 200000 1000000
+
+For each size: generate a catalogue (catalogue.demo_data), import it into the database
+`jiupian_bench_pricing` (setup, not timed as detection), then run `run_detection` in a FRESH child
+process and report its wall time and peak RSS (ru_maxrss of that process only).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = os.environ.get("BENCH_DB", "jiupian_bench_pricing")
+DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
+
+
+def _django() -> None:
+    sys.path.insert(0, str(ROOT))
+    os.environ["DATABASE_URL"] = DB_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("CELERY_BROKER_URL", None)
+    import django
+
+    django.setup()
+
+
+def _ensure_db() -> None:
+    import psycopg
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as con:
+        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            con.execute(f'CREATE DATABASE "{DB_NAME}"')
+
+
+def setup(size: int) -> int:
+    """Generate and import a catalogue of `size` listings; create a round. Returns the round id."""
+    _ensure_db()
+    _django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from catalogue import services
+    from catalogue.demo_data import generate_catalogue, write_frame
+    from pricing.services import create_round
+
+    t0 = time.perf_counter()
+    files = generate_catalogue(size, seed=size)
+    with tempfile.TemporaryDirectory() as tmp:
+        cat_path = write_frame(files.catalogue, Path(tmp) / f"bench_{size}_{time.time_ns()}.csv")
+        ref_path = write_frame(files.reference, Path(tmp) / f"bench_ref_{size}_{time.time_ns()}.csv")
+        version = services.import_catalogue(cat_path, province=f"基准{size}", label="bench")
+        ref = services.import_reference_prices(ref_path, label="bench")
+    print(f"  setup (generate + import {size:,} listings): {time.perf_counter() - t0:.1f} s", flush=True)
+    rnd = create_round(catalogue_version=version, title=f"bench {size}", user=None, reference_set=ref, enqueue=False)
+    return rnd.pk
+
+
+def detect(round_id: int) -> None:
+    _django()
+    from pricing.services import run_detection
+
+    t0 = time.perf_counter()
+    count = run_detection(round_id)
+    elapsed = time.perf_counter() - t0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB → GiB
+    print(f"RESULT flags={count} seconds={elapsed:.2f} peak_rss_gib={peak:.2f}", flush=True)
+
+
+def main(argv: list[str]) -> None:
+    if argv and argv[0] == "--detect":
+        detect(int(argv[1]))
+        return
+    sizes = [int(a) for a in argv] or [200_000, 1_000_000]
+    for size in sizes:
+        print(f"== {size:,} listings", flush=True)
+        round_id = setup(size)
+        out = subprocess.run(
+            [sys.executable, __file__, "--detect", str(round_id)], capture_output=True, text=True, check=True
+        )
+        print("  " + out.stdout.strip().splitlines()[-1], flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,171 @@
+"""Loading normalised rows: manufacturers upserted first, listings staged in chunks, no activation.
+
+Staged rows belong to a version that is not ACTIVE yet, so no selector shows them. On PostgreSQL
+rows are streamed with COPY (psycopg 3); elsewhere `bulk_create` in batches. A rerun first deletes
+whatever an earlier, interrupted attempt staged for the same version.
+"""
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from django.db import connection, transaction
+
+from catalogue.models import Listing, Manufacturer
+
+from .normalise import LISTING_FIELDS, NormalisedCatalogue
+
+CHUNK_ROWS = 100_000
+_LOOKUP_BATCH = 900  # SQLite's bound-parameter limit, safely
+_NEEDS_QUOTES = re.compile(r'[,"\n\r]')
+_DECIMAL_FIELDS = ("content_value", "volume_ml", "listed_price", "unit_price")
+
+
+def delete_staged(version_id: int) -> int:
+    """Remove listings an interrupted attempt left for this (not yet active) version."""
+    table = Listing._meta.db_table
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {table} WHERE version_id = %s", [version_id])
+        return cur.rowcount
+
+
+def check_references(version_id: int) -> None:
+    """The staged rows' manufacturers all exist (Listing has no database FK constraints, see the model).
+
+    Run inside the activation transaction: FOR KEY SHARE holds them, as an FK check would, until
+    the version is active (after which Django's PROTECT refuses their deletion). One query per import
+    instead of one per row.
+    """
+    table = Listing._meta.db_table
+    makers = Manufacturer._meta.db_table
+    lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT manufacturer_id FROM {table} WHERE version_id = %s", [version_id])
+        wanted = {row[0] for row in cur.fetchall()}
+        found: set[int] = set()
+        ids = sorted(wanted)
+        for start in range(0, len(ids), _LOOKUP_BATCH):
+            batch = ids[start : start + _LOOKUP_BATCH]
+            marks = ", ".join(["%s"] * len(batch))
+            cur.execute(f"SELECT id FROM {makers} WHERE id IN ({marks}){lock}", batch)
+            found.update(row[0] for row in cur.fetchall())
+    if wanted - found:
+        raise RuntimeError(
+            f"version {version_id}: staged rows refer to missing manufacturers {sorted(wanted - found)[:10]}"
+        )
+
+
+def upsert_manufacturers(names: dict[str, str]) -> dict[str, int]:
+    """Ensure a Manufacturer exists per normalised name; returns name_norm → id."""
+    norms = list(names)
+    ids: dict[str, int] = {}
+    for start in range(0, len(norms), _LOOKUP_BATCH):
+        batch = norms[start : start + _LOOKUP_BATCH]
+        ids.update(Manufacturer.objects.filter(name_norm__in=batch).values_list("name_norm", "id"))
+    missing = [Manufacturer(name=names[n][:200], name_norm=n[:200]) for n in norms if n not in ids]
+    if missing:
+        Manufacturer.objects.bulk_create(missing, batch_size=1000, ignore_conflicts=True)
+        for start in range(0, len(missing), _LOOKUP_BATCH):
+            batch = [m.name_norm for m in missing[start : start + _LOOKUP_BATCH]]
+            ids.update(Manufacturer.objects.filter(name_norm__in=batch).values_list("name_norm", "id"))
+    return ids
+
+
+def stage_listings(
+    version_id: int,
+    data: NormalisedCatalogue,
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+) -> int:
+    """Write every listing of `data` for `version_id`, chunk by chunk (each chunk one transaction)."""
+    ids = upsert_manufacturers(data.manufacturers)
+    frame = data.frame
+    manufacturer_ids = frame["manufacturer_norm"].map(ids).to_numpy()
+    total = len(frame)
+    done = 0
+    postgres = connection.vendor == "postgresql"
+    for start in range(0, total, chunk_rows):
+        part = frame.iloc[start : start + chunk_rows]
+        with transaction.atomic():
+            if postgres:
+                # staged rows are invisible and a rerun restages them, so no need to wait for the flush
+                with connection.cursor() as cur:
+                    cur.execute("SET LOCAL synchronous_commit TO OFF")
+                _copy_rows(part, version_id, manufacturer_ids[start : start + chunk_rows])
+            else:
+                columns = [_column(part[f].to_numpy()) for f in LISTING_FIELDS]
+                columns.append([version_id] * len(part))
+                columns.append(manufacturer_ids[start : start + chunk_rows].tolist())
+                _bulk_create_rows(columns)
+        done += len(part)
+        if on_progress:
+            on_progress(done, total)
+    return done
+
+
+def _column(values: np.ndarray) -> list:
+    return values.tolist()
+
+
+def _copy_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray) -> None:
+    """One COPY (CSV format) of the chunk, written as a single text block: each column is rendered
+    once per distinct value and the rows are joined in C (`str.join`), several times faster than
+    psycopg's per-row `write_row` and than `DataFrame.to_csv`."""
+    fields = [_csv_field_column(part[f].to_numpy()) for f in LISTING_FIELDS]
+    fields.append(np.full(len(part), str(version_id), dtype=object))
+    fields.append(manufacturer_ids.astype(np.int64).astype(str).astype(object))
+    names = ", ".join((*LISTING_FIELDS, "version_id", "manufacturer_id"))
+    sql = f"COPY {Listing._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv)"
+    text = "\n".join(map(",".join, zip(*fields, strict=True)))
+    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+        copy.write(text)
+
+
+def _csv_field(value: object) -> str:
+    """A value as a PostgreSQL CSV field: "" is an empty string (quoted), None is NULL (unquoted empty)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if text == "" or any(c in text for c in ',"\n\r'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def _csv_field_column(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "b":
+        return np.where(values, "t", "f").astype(object)
+    if values.dtype.kind in "iu":
+        return values.astype(str).astype(object)
+    missing = pd.isna(values)
+    present = values[~missing] if missing.any() else values
+    try:
+        blob = "\x00".join(present)  # one C-level pass: does any cell need quoting?
+    except TypeError:  # a non-str cell (e.g. an int in `extra`): render value by value below
+        blob = None
+    if blob is not None and not _NEEDS_QUOTES.search(blob):
+        rendered = values.astype(object, copy=True)
+        rendered[values == ""] = '""'
+        rendered[missing] = ""
+        return rendered
+    codes, uniques = pd.factorize(values)  # None → code -1 → NULL
+    rendered = np.array([*(_csv_field(u) for u in uniques), ""], dtype=object)
+    return rendered[codes]
+
+
+def _bulk_create_rows(columns: list[list]) -> None:
+    fields = (*LISTING_FIELDS, "version_id", "manufacturer_id")
+    decimal_idx = {fields.index(f) for f in _DECIMAL_FIELDS}
+    extra_idx = fields.index("extra")
+    objects = []
+    for row in zip(*columns, strict=True):
+        values = list(row)
+        for i in decimal_idx:
+            if values[i] is not None:
+                values[i] = Decimal(values[i])
+        values[extra_idx] = json.loads(values[extra_idx]) if values[extra_idx] != "{}" else {}
+        objects.append(Listing(**dict(zip(fields, values, strict=True))))
+    Listing.objects.bulk_create(objects, batch_size=2000)

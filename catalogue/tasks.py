@@ -1,0 +1,28 @@
+"""Celery tasks for catalogue imports: thin wrappers that take ids (acks_late is global)."""
+
+import logging
+import random
+
+from celery import shared_task
+from django.db import OperationalError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+MAX_TRIES = 3
+
+
+@shared_task(bind=True, max_retries=MAX_TRIES - 1)
+def import_catalogue_version(self, version_id: int) -> str:
+    """Import (or finish importing) one catalogue version. Transient DB errors retry with backoff."""
+    try:
+        return services.process_catalogue_version(version_id).status
+    except OperationalError as exc:
+        if self.request.retries >= MAX_TRIES - 1:
+            logger.exception("catalogue import %s failed after %d tries", version_id, MAX_TRIES)
+            return services.mark_failed(version_id, str(exc)).status
+        countdown = 2 ** (self.request.retries + 1) + random.uniform(0, 1)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except Exception as exc:  # permanent: record it, do not retry
+        logger.exception("catalogue import %s failed", version_id)
+        return services.mark_failed(version_id, str(exc)).status

@@ -1,0 +1,28 @@
+"""python manage.py export_round ROUND_ID --format csv|xlsx --output PATH [--status all|confirmed|final]."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from pricing.exports import FORMATS, STATUS_FILTERS, ExportError, export_round
+from pricing.models import CorrectionRound
+
+
+class Command(BaseCommand):
+    help = "导出纠偏清单（CSV 或 XLSX）"
+
+    def add_arguments(self, parser):
+        parser.add_argument("round_id", type=int)
+        parser.add_argument("--format", required=True, choices=FORMATS)
+        parser.add_argument("--output", required=True)
+        parser.add_argument("--status", default="all", choices=STATUS_FILTERS)
+
+    def handle(self, *args, round_id, format, output, status, **options):
+        round_ = CorrectionRound.objects.filter(pk=round_id).first()
+        if round_ is None:
+            raise CommandError(f"纠偏批次 {round_id} 不存在")
+        try:
+            count = export_round(round_, fmt=format, path=Path(output), status=status)
+        except ExportError as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"已导出 {count} 条 → {output}")

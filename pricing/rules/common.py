@@ -1,0 +1,32 @@
+"""Target/benchmark selection shared by the listing rules."""
+
+import pandas as pd
+
+from ..benchmark import class_pairs, evaluate
+from ..ruleset import RuleParams
+
+
+def active(listings: pd.DataFrame) -> pd.DataFrame:
+    """Inactive listings (暂停, 撤网 …) are neither targets nor benchmarks."""
+    return listings[listings["active"].to_numpy(dtype=bool)]
+
+
+def targets_of(pool: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
+    """VBP winners (集采中选) are never targets unless the rule set says so."""
+    if params.vbp_winners_are_targets:
+        return pool
+    return pool[~pool["vbp"].to_numpy(dtype=bool)]
+
+
+def tier_rule(
+    listings: pd.DataFrame,
+    params: RuleParams,
+    code: str,
+    target_classes: tuple[str, ...],
+    bench_classes: tuple[str, ...],
+) -> pd.DataFrame:
+    pool = active(listings)
+    targets = targets_of(pool[pool["tier_class"].isin(target_classes)], params)
+    bench = pool[pool["tier_class"].isin(bench_classes)]
+    pairs = class_pairs(listings, targets, bench, params)
+    return evaluate(listings, pairs, params, code)

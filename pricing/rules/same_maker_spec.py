@@ -1,0 +1,17 @@
+"""SAME_MAKER_SPEC (同厂同通用名同剂型同质量层次不同规格): a listing priced above the converted
+price of the cheapest sibling (same group, maker and tier class) with a different (规格, 转换比)."""
+
+import pandas as pd
+
+from ..benchmark import evaluate, sibling_pairs
+from ..ruleset import RuleParams
+from .common import active, targets_of
+
+CODE = "SAME_MAKER_SPEC"
+
+
+def find(listings: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
+    pool = active(listings)
+    targets = targets_of(pool, params)
+    pairs = sibling_pairs(listings, targets, pool, ["cid", "maker", "tier_class"], ["spec", "n"], params)
+    return evaluate(listings, pairs, params, CODE)

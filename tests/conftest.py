@@ -1,0 +1,105 @@
+"""Shared fixtures: users of every role, factories, the real-service switches.
+
+Tasks run eagerly in tests by default even when CELERY_BROKER_URL points at Redis (CI); tests
+marked `redis` start a real worker and turn eager mode off themselves.
+"""
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from config.celery import app as celery_app
+
+SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _private_root(settings, tmp_path):
+    """Every test writes uploads, evidence and exports under its own temporary folder."""
+    settings.PRIVATE_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = settings.PRIVATE_ROOT
+    settings.PRIVATE_ROOT.mkdir()
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def using_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+def redis_url() -> str | None:
+    url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+    return url if url and url.startswith("redis://") else None
+
+
+requires_postgres = pytest.mark.skipif(
+    not using_postgres(), reason="needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)"
+)
+requires_redis = pytest.mark.skipif(
+    redis_url() is None or not _port_open("127.0.0.1", 6379),
+    reason="needs a Redis broker: set CELERY_BROKER_URL=redis://… with Redis running (CI does)",
+)
+
+
+@pytest.fixture
+def samples_dir() -> Path:
+    if not SAMPLES.exists():
+        pytest.skip(f"shared samples not found at {SAMPLES}")
+    return SAMPLES
+
+
+@pytest.fixture
+def regulator(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="regulator", role="regulator")
+
+
+@pytest.fixture
+def admin_user(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="admin", role="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def company_a(db):
+    from tests.factories import ManufacturerFactory
+
+    return ManufacturerFactory(name="甲药业有限公司")
+
+
+@pytest.fixture
+def company_b(db):
+    from tests.factories import ManufacturerFactory
+
+    return ManufacturerFactory(name="乙制药股份有限公司")
+
+
+@pytest.fixture
+def maker_a(company_a):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="maker_a", role="manufacturer", company=company_a)
+
+
+@pytest.fixture
+def maker_b(company_b):
+    from tests.factories import UserFactory
+
+    return UserFactory(username="maker_b", role="manufacturer", company=company_b)
