@@ -96,10 +96,22 @@ def merged_params(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, An
     return params
 
 
-def latest_rule_set():
+def default_rule_set() -> Any:
+    """Version 1, the RULES.md defaults; re-created if the table was emptied (e.g. a test flush)."""
     from .models import RuleSet
 
-    return RuleSet.objects.order_by("-version").first()
+    rule_set, _created = RuleSet.objects.get_or_create(
+        version=1,
+        defaults={"name": "默认规则集 (RULES.md)", "params": DEFAULT_PARAMS, "note": "系统内置默认规则"},
+    )
+    return rule_set
+
+
+def latest_rule_set() -> Any:
+    """The newest rule-set version; the built-in default when none exists."""
+    from .models import RuleSet
+
+    return RuleSet.objects.order_by("-version").first() or default_rule_set()
 
 
 def create_rule_set_version(base: Any, changes: dict[str, Any], user: Any, note: str = "", name: str = "") -> Any:

@@ -174,7 +174,8 @@ def ratio_histogram(round_id: int) -> tuple[list[Decimal], list[int]]:
 def form_groups(rnd: CorrectionRound) -> list[str]:
     """Distinct dosage-form groups of a round's flags (the filter's choices), cached until the
     round is re-detected: a round's flag set only changes through detection."""
-    key = f"review:form_groups:{rnd.pk}:{rnd.detected_at}:{rnd.flag_count}"
+    stamp = rnd.detected_at.timestamp() if rnd.detected_at else 0
+    key = f"review:form_groups:{rnd.pk}:{stamp:.6f}:{rnd.flag_count}"
 
     def load() -> list[str]:
         qs = Flag.objects.filter(round_id=rnd.pk).order_by("form_group").values_list("form_group", flat=True)

@@ -8,7 +8,8 @@ from django.utils import timezone
 from accounts.models import User
 from catalogue.models import CatalogueVersion, ImportStatus, Listing, Manufacturer
 from pricing.defaults import DEFAULT_FORM_ALIASES, DEFAULT_TIER_CLASSES
-from pricing.models import CorrectionRound, Flag, JobStatus, RuleSet
+from pricing.models import CorrectionRound, Flag, JobStatus
+from pricing.ruleset import default_rule_set
 from pricing.specs import form_group, normalise_text, parse_strength
 
 PASSWORD = "correct-horse-battery-42"
@@ -91,7 +92,7 @@ class RoundFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"2026年第{n}批纠偏")
     province = "湖南"
     catalogue_version = factory.SubFactory(CatalogueVersionFactory)
-    rule_set = factory.LazyFunction(lambda: RuleSet.objects.get(version=1))
+    rule_set = factory.LazyFunction(default_rule_set)
     detection_status = JobStatus.DONE
 
 

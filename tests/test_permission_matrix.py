@@ -123,10 +123,25 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "appeals:round_publish_final": ADMIN,
     "appeals:final_export": ADMIN,
     "appeals:final_print": ADMIN,
+    # catalogue: imports are run by regulators and admins
+    "catalogue:version_list": STAFF,
+    "catalogue:version_upload": STAFF,
+    "catalogue:reference_upload": STAFF,
+    "catalogue:version_detail": STAFF,
+    "catalogue:version_progress": STAFF,
+    "catalogue:version_errors_xlsx": STAFF,
+    "catalogue_api:version_list": STAFF,
+    "catalogue_api:version_upload": STAFF,
+    "catalogue_api:version_detail": STAFF,
+    "catalogue_api:listing_list": STAFF,
 }
 
 # What a `pk` path parameter means, per URL name (other parameter names are filled by PARAMS).
 PK_MEANS: dict[str, str] = {
+    "catalogue:version_detail": "catalogue_version",
+    "catalogue:version_progress": "catalogue_version",
+    "catalogue:version_errors_xlsx": "catalogue_version",
+    "catalogue_api:version_detail": "catalogue_version",
     "appeals:flag_detail": "flag",
     "appeals:appeal_detail": "appeal",
     "appeals:appeal_edit": "appeal",

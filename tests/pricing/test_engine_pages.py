@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from pricing.models import CorrectionRound, RuleSet
+from pricing.ruleset import default_rule_set
 from tests.factories import CatalogueVersionFactory, ListingFactory, UserFactory
 
 
@@ -89,7 +90,7 @@ def test_api_create_round_progress_and_schema(client, regulator, django_capture_
 
 def test_admin_save_creates_new_rule_set_version(client, admin_user):
     client.force_login(admin_user)
-    v1 = RuleSet.objects.get(version=1)
+    v1 = default_rule_set()
     params = dict(v1.params, tolerance_abs="0.10")
     response = client.post(
         reverse("admin:pricing_ruleset_change", args=[v1.pk]),

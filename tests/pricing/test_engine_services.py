@@ -6,8 +6,8 @@ import pytest
 
 from audit.models import AuditEvent
 from pricing.comparison import compare_rounds, previous_round
-from pricing.models import CorrectionRound, Flag, FlagDecision, RuleSet
-from pricing.ruleset import RuleParams, RuleParamsError, create_rule_set_version
+from pricing.models import CorrectionRound, Flag, FlagDecision
+from pricing.ruleset import RuleParams, RuleParamsError, create_rule_set_version, default_rule_set
 from pricing.services import DetectionRefused, create_round, run_detection
 from pricing.whatif import preview
 from tests.factories import CatalogueVersionFactory, ListingFactory
@@ -60,7 +60,7 @@ def test_round_refused_for_inactive_catalogue(regulator):
 
 
 def test_rule_set_versions_are_new_rows_and_old_ones_unchanged(admin_user):
-    v1 = RuleSet.objects.get(version=1)
+    v1 = default_rule_set()
     before = dict(v1.params)
     v2 = create_rule_set_version(v1, {"tolerance_abs": "0.05", "k_pack": "1.95"}, admin_user, note="试行")
     v1.refresh_from_db()
@@ -76,11 +76,9 @@ def test_rule_set_versions_are_new_rows_and_old_ones_unchanged(admin_user):
 
 def test_detection_uses_the_rounds_rule_set(regulator, admin_user, run_on_commit):
     version = _catalogue({"A": "10.04"})
-    v2 = create_rule_set_version(RuleSet.objects.get(version=1), {"tolerance_abs": "0.05"}, admin_user)
+    v2 = create_rule_set_version(default_rule_set(), {"tolerance_abs": "0.05"}, admin_user)
     loose = run_on_commit(catalogue_version=version, title="宽松", user=regulator, rule_set=v2)
-    strict = run_on_commit(
-        catalogue_version=version, title="严格", user=regulator, rule_set=RuleSet.objects.get(version=1)
-    )
+    strict = run_on_commit(catalogue_version=version, title="严格", user=regulator, rule_set=default_rule_set())
     assert Flag.objects.filter(round=loose).count() == 0
     assert Flag.objects.filter(round=strict).count() == 1
 
