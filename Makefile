@@ -35,8 +35,12 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks need the local PostgreSQL (each script uses its own database); figures: docs/benchmarks.md
 bench: venv
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/import_bench.py --rows 200000 1000000 --format csv
+	$(BIN)/python bench/import_bench.py --rows 200000 --format xlsx
+	$(BIN)/python bench/detect_bench.py 200000 1000000
+	$(BIN)/python bench/export_bench.py
 
 clean:
 	rm -rf var .pytest_cache
