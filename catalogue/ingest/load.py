@@ -6,7 +6,9 @@ whatever an earlier, interrupted attempt staged for the same version.
 """
 
 import json
+import queue
 import re
+import threading
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -19,6 +21,7 @@ from catalogue.models import Listing, Manufacturer
 from .normalise import LISTING_FIELDS, NormalisedCatalogue
 
 CHUNK_ROWS = 100_000
+COPY_CONNECTIONS = 2  # parallel COPY streams on PostgreSQL (the server side is the bottleneck)
 _LOOKUP_BATCH = 900  # SQLite's bound-parameter limit, safely
 _NEEDS_QUOTES = re.compile(r'[,"\n\r]')
 _DECIMAL_FIELDS = ("content_value", "volume_ml", "listed_price", "unit_price")
@@ -86,8 +89,10 @@ def stage_listings(
     frame = data.frame
     manufacturer_ids = frame["manufacturer_norm"].map(ids).to_numpy()
     total = len(frame)
-    done = 0
     postgres = connection.vendor == "postgresql"
+    if postgres and not connection.in_atomic_block and COPY_CONNECTIONS > 1:
+        return _copy_in_parallel(frame, version_id, manufacturer_ids, chunk_rows, on_progress)
+    done = 0
     for start in range(0, total, chunk_rows):
         part = frame.iloc[start : start + chunk_rows]
         with transaction.atomic():
@@ -95,7 +100,8 @@ def stage_listings(
                 # staged rows are invisible and a rerun restages them, so no need to wait for the flush
                 with connection.cursor() as cur:
                     cur.execute("SET LOCAL synchronous_commit TO OFF")
-                _copy_rows(part, version_id, manufacturer_ids[start : start + chunk_rows])
+                    with cur.cursor.copy(_copy_sql()) as copy:
+                        copy.write(_copy_text(part, version_id, manufacturer_ids[start : start + chunk_rows]))
             else:
                 columns = [_column(part[f].to_numpy()) for f in LISTING_FIELDS]
                 columns.append([version_id] * len(part))
@@ -107,22 +113,106 @@ def stage_listings(
     return done
 
 
+def _copy_in_parallel(
+    frame: pd.DataFrame,
+    version_id: int,
+    manufacturer_ids: np.ndarray,
+    chunk_rows: int,
+    on_progress: Callable[[int, int], None] | None,
+) -> int:
+    """COPY the chunks over `COPY_CONNECTIONS` extra connections, each chunk its own transaction.
+
+    This thread renders chunk N+1 while the server ingests chunks N and N-1 (libpq waits release the
+    GIL), so the Python and PostgreSQL work overlap on the two cores instead of taking turns. Only
+    used outside any transaction of the caller's connection: the other connections could not see
+    its uncommitted work, and a caller's rollback could not undo theirs. Staged rows stay invisible
+    (the version is not ACTIVE) and an interrupted import's rows are deleted by the rerun.
+    """
+    sql = _copy_sql()
+    params = connection.get_connection_params()
+    jobs: queue.Queue = queue.Queue(maxsize=COPY_CONNECTIONS)
+    results: queue.Queue = queue.Queue()
+    failed = threading.Event()
+
+    def copier() -> None:
+        conn = None
+        try:
+            conn = connection.Database.connect(**params, autocommit=True)
+            while (job := jobs.get()) is not None:
+                if failed.is_set():
+                    continue  # keep draining so the producer never blocks
+                with conn.transaction():
+                    conn.execute("SET LOCAL synchronous_commit TO OFF")
+                    with conn.cursor() as cur, cur.copy(sql) as copy:
+                        copy.write(job[1])
+                results.put(job[0])
+        except BaseException as exc:  # re-raised in the calling thread
+            failed.set()
+            results.put(exc)
+            while jobs.get() is not None:  # drain until told to stop
+                pass
+        finally:
+            if conn is not None:
+                conn.close()
+
+    threads = [threading.Thread(target=copier, name=f"copy-{i}", daemon=True) for i in range(COPY_CONNECTIONS)]
+    for thread in threads:
+        thread.start()
+    total = len(frame)
+    done = 0
+    error: BaseException | None = None
+
+    def collect(block: bool) -> None:
+        nonlocal done, error
+        while True:
+            try:
+                item = results.get(block=block)
+            except queue.Empty:
+                return
+            block = False
+            if isinstance(item, BaseException):
+                error = error or item
+            else:
+                done += item
+                if on_progress:
+                    on_progress(done, total)
+
+    try:
+        for start in range(0, total, chunk_rows):
+            if failed.is_set():
+                break
+            part = frame.iloc[start : start + chunk_rows]
+            jobs.put((len(part), _copy_text(part, version_id, manufacturer_ids[start : start + chunk_rows])))
+            collect(block=False)
+    finally:
+        for _thread in threads:
+            jobs.put(None)
+        for thread in threads:
+            thread.join()
+    collect(block=False)
+    if error is not None:
+        with connection.wrap_database_errors:  # psycopg.OperationalError → django.db.OperationalError (retried)
+            raise error
+    return done
+
+
 def _column(values: np.ndarray) -> list:
     return values.tolist()
 
 
-def _copy_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray) -> None:
-    """One COPY (CSV format) of the chunk, written as a single text block: each column is rendered
-    once per distinct value and the rows are joined in C (`str.join`), several times faster than
-    psycopg's per-row `write_row` and than `DataFrame.to_csv`."""
+def _copy_sql() -> str:
+    names = ", ".join((*LISTING_FIELDS, "version_id", "manufacturer_id"))
+    return f"COPY {Listing._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv)"
+
+
+def _copy_text(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray) -> str:
+    """The chunk as one COPY (CSV format) text block: each column is rendered once per distinct
+    value and the rows are joined in C (`str.join`), several times faster than psycopg's per-row
+    `write_row` and than `DataFrame.to_csv`."""
     fields = [_csv_field_column(part[f].to_numpy()) for f in LISTING_FIELDS]
     fields.append(np.full(len(part), str(version_id), dtype=object))
     fields.append(manufacturer_ids.astype(np.int64).astype(str).astype(object))
-    names = ", ".join((*LISTING_FIELDS, "version_id", "manufacturer_id"))
-    sql = f"COPY {Listing._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv)"
-    text = "\n".join(map(",".join, zip(*fields, strict=True)))
-    with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
-        copy.write(text)
+    return "\n".join(map(",".join, zip(*fields, strict=True)))
 
 
 def _csv_field(value: object) -> str:
