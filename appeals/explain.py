@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 def explanation(flag: Any) -> list[dict[str, str]]:
     """[{label, value}] steps; uses only the flag's stored numbers (no other company's data
@@ -10,9 +12,9 @@ def explanation(flag: Any) -> list[dict[str, str]]:
         from pricing.explain import explain_flag
     except ImportError:  # engine module not deployed: show the stored figures only
         return [
-            {"label": "挂网价格", "value": str(flag.target_price)},
-            {"label": "换算后比价单价", "value": str(flag.benchmark_converted)},
-            {"label": "纠偏限价", "value": str(flag.limit_price)},
-            {"label": "价差倍数", "value": str(flag.ratio)},
+            {"label": _("挂网价格"), "value": str(flag.target_price)},
+            {"label": _("换算后比价单价"), "value": str(flag.benchmark_converted)},
+            {"label": _("纠偏限价"), "value": str(flag.limit_price)},
+            {"label": _("价差倍数"), "value": str(flag.ratio)},
         ]
     return explain_flag(flag)

@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from pricing.models import CorrectionRound, FinalEntry, FinalList, RoundStatus
+from pricing.models import CorrectionRound, FinalEntry, FinalList, RoundStatus, RuleCode, Severity
 
 from .errors import NotAllowed, RoundStateError
 from .models import Appeal, AppealStatus
@@ -60,6 +60,12 @@ def export_final_list(round_: CorrectionRound, *, user: Any, fmt: str) -> Export
     return ExportFile(path, filename, CONTENT_TYPES[fmt], rows)
 
 
+def _labelled(rows: Any, field: str, choices: Any) -> list[dict[str, Any]]:
+    """Count rows with the display label of their stored value (红★ → "Red ★" in English)."""
+    labels = dict(choices.choices)
+    return [{**row, "label": labels.get(row[field], row[field])} for row in rows]
+
+
 def print_context(round_: CorrectionRound, *, user: Any) -> dict[str, Any]:
     """Everything the printable page shows: round, final list version, counts and the table."""
     final = _final_list(round_, user)
@@ -87,8 +93,8 @@ def print_context(round_: CorrectionRound, *, user: Any) -> dict[str, Any]:
         "round": round_,
         "final": final,
         "entries": entries,
-        "by_rule": list(by_rule),
-        "by_severity": list(by_severity),
+        "by_rule": _labelled(by_rule, "flag__rule_code", RuleCode),
+        "by_severity": _labelled(by_severity, "flag__severity", Severity),
         "adjusted": sum(1 for e in entries if e.limit_price != e.flag.limit_price),
         "appeal_counts": {
             label: appeal_counts.get(value, 0) for value, label in AppealStatus.choices if value != "draft"

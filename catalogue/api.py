@@ -1,6 +1,7 @@
 """Catalogue API (staff only): versions, listings of active versions, and the upload that starts an import."""
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -20,7 +21,7 @@ from .serializers import (
 )
 
 
-@extend_schema_view(get=extend_schema(summary="目录版本列表（含导入状态）"))
+@extend_schema_view(get=extend_schema(summary=_("目录版本列表（含导入状态）")))
 class VersionList(generics.ListAPIView):
     permission_classes = [IsStaffRole]
     serializer_class = CatalogueVersionSerializer
@@ -29,7 +30,7 @@ class VersionList(generics.ListAPIView):
         return selectors.versions_for_staff()
 
 
-@extend_schema_view(get=extend_schema(summary="目录版本详情（含警告与错误）"))
+@extend_schema_view(get=extend_schema(summary=_("目录版本详情（含警告与错误）")))
 class VersionDetail(generics.RetrieveAPIView):
     permission_classes = [IsStaffRole]
     serializer_class = CatalogueVersionDetailSerializer
@@ -39,17 +40,17 @@ class VersionDetail(generics.RetrieveAPIView):
 
 
 LISTING_FILTERS = [
-    OpenApiParameter("version", int, description="目录版本 ID"),
-    OpenApiParameter("q", str, description="通用名 / 挂网编号 / 企业 搜索"),
-    OpenApiParameter("generic_name", str, description="规范化通用名（精确）"),
-    OpenApiParameter("manufacturer", str, description="生产企业（包含）"),
-    OpenApiParameter("form_group", str, description="剂型组"),
-    OpenApiParameter("tier_class", str, description="质量层次类别：参比/过评/新药/未过评"),
-    OpenApiParameter("is_active", bool, description="是否挂网"),
+    OpenApiParameter("version", int, description=_("目录版本 ID")),
+    OpenApiParameter("q", str, description=_("通用名 / 挂网编号 / 企业 搜索")),
+    OpenApiParameter("generic_name", str, description=_("规范化通用名（精确）")),
+    OpenApiParameter("manufacturer", str, description=_("生产企业（包含）")),
+    OpenApiParameter("form_group", str, description=_("剂型组")),
+    OpenApiParameter("tier_class", str, description=_("质量层次类别：参比/过评/新药/未过评")),
+    OpenApiParameter("is_active", bool, description=_("是否挂网")),
 ]
 
 
-@extend_schema_view(get=extend_schema(summary="挂网药品（仅已生效目录）", parameters=LISTING_FILTERS))
+@extend_schema_view(get=extend_schema(summary=_("挂网药品（仅已生效目录）"), parameters=LISTING_FILTERS))
 class ListingList(generics.ListAPIView):
     permission_classes = [IsStaffRole]
     serializer_class = ListingSerializer
@@ -75,7 +76,7 @@ class VersionUpload(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        summary="上传目录文件并开始导入",
+        summary=_("上传目录文件并开始导入"),
         request={"multipart/form-data": CatalogueUploadSerializer},
         responses={202: CatalogueVersionSerializer, 400: None, 409: None},
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -51,8 +52,8 @@ class ReviewQuerysetMixin:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="纠偏批次列表"),
-    retrieve=extend_schema(summary="纠偏批次详情（含统计）", responses=RoundDetailSerializer),
+    list=extend_schema(summary=_("纠偏批次列表")),
+    retrieve=extend_schema(summary=_("纠偏批次详情（含统计）"), responses=RoundDetailSerializer),
 )
 class RoundViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset_kind = "round"
@@ -65,9 +66,9 @@ class RoundViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(data)
 
     @extend_schema(
-        summary="发布公示（管理员）",
+        summary=_("发布公示（管理员）"),
         request=PublishRequestSerializer,
-        responses={200: RoundSerializer, 400: OpenApiResponse(description="不能公示（原因见 detail）")},
+        responses={200: RoundSerializer, 400: OpenApiResponse(description=_("不能公示（原因见 detail）"))},
     )
     @action(detail=True, methods=["post"], permission_classes=[IsAdminRole])
     def publish(self, request: Request, pk: str | None = None) -> Response:
@@ -90,22 +91,22 @@ class RoundViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 @extend_schema_view(
     list=extend_schema(
-        summary="纠偏记录列表（与页面相同的筛选）",
+        summary=_("纠偏记录列表（与页面相同的筛选）"),
         parameters=[
-            OpenApiParameter("round", int, required=True, description="纠偏批次 id"),
+            OpenApiParameter("round", int, required=True, description=_("纠偏批次 id")),
             OpenApiParameter("rule", str),
             OpenApiParameter("severity", str),
             OpenApiParameter("status", str),
             OpenApiParameter("manufacturer", int),
-            OpenApiParameter("maker", str, description="生产企业名称（包含）"),
-            OpenApiParameter("q", str, description="通用名（包含）或挂网编号（精确）"),
+            OpenApiParameter("maker", str, description=_("生产企业名称（包含）")),
+            OpenApiParameter("q", str, description=_("通用名（包含）或挂网编号（精确）")),
             OpenApiParameter("form_group", str),
             OpenApiParameter("ratio_min", float),
             OpenApiParameter("ratio_max", float),
             OpenApiParameter("sort", str, enum=["-ratio", "ratio", "-overcharge", "overcharge", "name", "-name"]),
         ],
     ),
-    retrieve=extend_schema(summary="纠偏记录详情（含计算过程与处理记录）", responses=FlagDetailSerializer),
+    retrieve=extend_schema(summary=_("纠偏记录详情（含计算过程与处理记录）"), responses=FlagDetailSerializer),
 )
 class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     queryset_kind = "flag"
@@ -120,7 +121,7 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         try:
             round_id = int(request.query_params.get("round", ""))
         except ValueError:
-            raise ValidationError({"round": "请指定纠偏批次 round。"}) from None
+            raise ValidationError({"round": _("请指定纠偏批次 round。")}) from None
         rnd = get_object_or_404(selectors.rounds_for(request.user), pk=round_id)
         flt = FlagFilter(
             request.query_params,
@@ -133,11 +134,11 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return self.get_paginated_response(FlagSerializer(page, many=True).data)
 
     @extend_schema(
-        summary="审核决定：确认纠偏 / 不予纠偏 / 调整限价",
+        summary=_("审核决定：确认纠偏 / 不予纠偏 / 调整限价"),
         request=DecisionRequestSerializer,
         responses={
             200: FlagDetailSerializer,
-            400: OpenApiResponse(description="理由缺失、金额无效或批次已冻结"),
+            400: OpenApiResponse(description=_("理由缺失、金额无效或批次已冻结")),
             409: ConflictSerializer,
         },
     )
@@ -163,9 +164,9 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return Response(FlagDetailSerializer(self.get_queryset().get(pk=flag.pk)).data)
 
     @extend_schema(
-        summary="批量审核决定",
+        summary=_("批量审核决定"),
         request=BulkDecisionRequestSerializer,
-        responses={200: BulkDecisionResultSerializer, 400: OpenApiResponse(description="批量操作被拒绝")},
+        responses={200: BulkDecisionResultSerializer, 400: OpenApiResponse(description=_("批量操作被拒绝"))},
     )
     @action(detail=False, methods=["post"], url_path="bulk-decide")
     def bulk_decide(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -100,7 +101,7 @@ class WhatIfResultSerializer(serializers.Serializer):
 class RoundCreateView(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(request=RoundCreateSerializer, responses={201: RoundProgressSerializer}, summary="创建纠偏批次")
+    @extend_schema(request=RoundCreateSerializer, responses={201: RoundProgressSerializer}, summary=_("创建纠偏批次"))
     def post(self, request):
         ser = RoundCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -127,7 +128,7 @@ class RoundCreateView(APIView):
 class RoundProgressView(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(responses=RoundProgressSerializer, summary="纠偏计算进度")
+    @extend_schema(responses=RoundProgressSerializer, summary=_("纠偏计算进度"))
     def get(self, request, round_id: int):
         rnd = get_object_or_404(CorrectionRound.objects.select_related("rule_set"), pk=round_id)
         return Response(RoundProgressSerializer(rnd).data)
@@ -136,7 +137,7 @@ class RoundProgressView(APIView):
 class ExportStartView(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer}, summary="开始导出")
+    @extend_schema(request=ExportRequestSerializer, responses={202: ExportJobSerializer}, summary=_("开始导出"))
     def post(self, request, round_id: int):
         rnd = get_object_or_404(CorrectionRound, pk=round_id)
         ser = ExportRequestSerializer(data=request.data)
@@ -158,7 +159,7 @@ class ExportStartView(APIView):
 class ExportStatusView(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(responses=ExportJobSerializer, summary="导出任务状态")
+    @extend_schema(responses=ExportJobSerializer, summary=_("导出任务状态"))
     def get(self, request, job_id: int):
         return Response(ExportJobSerializer(get_object_or_404(ExportJob, pk=job_id)).data)
 
@@ -166,13 +167,13 @@ class ExportStatusView(APIView):
 class ExportDownloadView(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(responses={200: OpenApiResponse(description="CSV 或 XLSX 文件")}, summary="下载导出文件")
+    @extend_schema(responses={200: OpenApiResponse(description=_("CSV 或 XLSX 文件"))}, summary=_("下载导出文件"))
     def get(self, request, job_id: int):
         job = get_object_or_404(ExportJob, pk=job_id)
         path = Path(job.file_path).resolve() if job.file_path else None
         root = Path(settings.PRIVATE_ROOT).resolve()
         if job.state != JobStatus.DONE or path is None or root not in path.parents or not path.exists():
-            raise Http404("导出文件尚未生成")
+            raise Http404(_("导出文件尚未生成"))
         name = f"纠偏清单-批次{job.round_id}-{job.status_filter}.{job.format}"
         return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
@@ -180,7 +181,7 @@ class ExportDownloadView(APIView):
 class RuleSetListView(APIView):
     permission_classes = [IsStaffRole]
 
-    @extend_schema(responses=RuleSetSerializer(many=True), summary="规则集版本列表")
+    @extend_schema(responses=RuleSetSerializer(many=True), summary=_("规则集版本列表"))
     def get(self, request):
         return Response(RuleSetSerializer(RuleSet.objects.order_by("-version"), many=True).data)
 
@@ -188,7 +189,7 @@ class RuleSetListView(APIView):
 class WhatIfView(APIView):
     permission_classes = [IsAdminRole]
 
-    @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer, summary="规则试算（不保存）")
+    @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer, summary=_("规则试算（不保存）"))
     def post(self, request):
         ser = WhatIfSerializer(data=request.data)
         ser.is_valid(raise_exception=True)

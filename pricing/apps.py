@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PricingConfig(AppConfig):
     name = "pricing"
-    verbose_name = "价格纠偏"
+    verbose_name = _("价格纠偏")

@@ -10,6 +10,10 @@ import math
 from decimal import Decimal
 
 import plotly.graph_objects as go
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from catalogue.models import TierClass
 
 from .models import RuleCode, Severity
 
@@ -40,10 +44,10 @@ def _dump(fig: go.Figure) -> str:
 
 
 RULE_SHORT = {
-    "TIER_UNEVALUATED": "未过评高于新药/过评/参比",
-    "TIER_EVALUATED": "过评高于参比",
-    "SAME_MAKER_SPEC": "同厂不同规格",
-    "FOUR_SAME_NATIONAL": "四同省际比价",
+    "TIER_UNEVALUATED": gettext_lazy("未过评高于新药/过评/参比"),
+    "TIER_EVALUATED": gettext_lazy("过评高于参比"),
+    "SAME_MAKER_SPEC": gettext_lazy("同厂不同规格"),
+    "FOUR_SAME_NATIONAL": gettext_lazy("四同省际比价"),
 }
 
 
@@ -54,12 +58,12 @@ def rule_severity_chart(rule_severity: dict[tuple[str, str], int]) -> str:
     for sev in Severity:
         fig.add_bar(
             name=str(sev.label),
-            x=[RULE_SHORT.get(r.value, r.value) for r in rules],
+            x=[str(RULE_SHORT.get(r.value, r.value)) for r in rules],
             y=[rule_severity.get((r.value, sev.value), 0) for r in rules],
             marker_color=SEVERITY_COLOURS[sev.value],
         )
     fig.update_layout(barmode="stack")
-    return _dump(_layout(fig, "按纠偏类型与风险等级"))
+    return _dump(_layout(fig, _("按纠偏类型与风险等级")))
 
 
 def ratio_histogram_chart(edges: list[Decimal], counts: list[int]) -> str:
@@ -73,17 +77,17 @@ def ratio_histogram_chart(edges: list[Decimal], counts: list[int]) -> str:
             mode="lines",
             line={"shape": "hv", "color": "#0b5cab"},
             fill="tozeroy",
-            name="纠偏数",
-            hovertemplate="r ≥ %{x:.2f}: %{y} 条<extra></extra>",
+            name=_("纠偏数"),
+            hovertemplate=_("r ≥ %{x:.2f}: %{y} 条") + "<extra></extra>",
         )
     )
-    fig.update_xaxes(type="log", title_text="价差倍数 r = P_t / L_t（对数坐标）")
-    fig.update_yaxes(title_text="纠偏数")
+    fig.update_xaxes(type="log", title_text=_("价差倍数 r = P_t / L_t（对数坐标）"))
+    fig.update_yaxes(title_text=_("纠偏数"))
     fig.add_vline(x=2, line_dash="dot", line_color="#e53935")
     fig.add_vline(x=5, line_dash="dot", line_color="#e53935")
     fig.add_vline(x=10, line_dash="dot", line_color="#8e0000")
     fig.update_layout(showlegend=False)
-    return _dump(_layout(fig, "价差倍数分布"))
+    return _dump(_layout(fig, _("价差倍数分布")))
 
 
 def top_manufacturers_chart(rows: list[dict], value: str, title: str, axis: str) -> str:
@@ -95,7 +99,9 @@ def top_manufacturers_chart(rows: list[dict], value: str, title: str, axis: str)
             y=[r["manufacturer__name"] for r in rows],
             orientation="h",
             marker_color="#0b5cab",
-            hovertemplate="%{y}: %{x:,.2f}<extra></extra>" if value == "amount" else "%{y}: %{x} 条<extra></extra>",
+            hovertemplate="%{y}: %{x:,.2f}<extra></extra>"
+            if value == "amount"
+            else _("%{y}: %{x} 条") + "<extra></extra>",
         )
     )
     fig.update_xaxes(title_text=axis)
@@ -117,17 +123,17 @@ def comparison_group_chart(rows: list[dict], limit_unit: Decimal | None, target_
             x=[r["listing"].listing_code for r in tier_rows],
             y=[float(r["converted"]) for r in tier_rows],
             mode="markers",
-            name=tier,
+            name=str(TierClass(tier).label),
             marker={"color": colour, "size": 11},
             text=[
                 f"{r['listing'].manufacturer_name} {r['listing'].strength}×{r['listing'].pack_quantity}"
                 for r in tier_rows
             ],
-            hovertemplate="%{x} %{text}<br>换算单价 %{y:.4f}<extra></extra>",
+            hovertemplate=_("%{x} %{text}<br>换算单价 %{y:.4f}") + "<extra></extra>",
         )
     for key, label, symbol, colour in (
-        ("is_target", "目标药品", "star", "#c62828"),
-        ("is_benchmark", "比价药品", "diamond-open", "#000"),
+        ("is_target", _("目标药品"), "star", "#c62828"),
+        ("is_benchmark", _("比价药品"), "diamond-open", "#000"),
     ):
         marked = [r for r in comparable if r[key]]
         if marked:
@@ -146,13 +152,13 @@ def comparison_group_chart(rows: list[dict], limit_unit: Decimal | None, target_
             y=float(limit_unit),
             line_dash="dash",
             line_color="#c62828",
-            annotation_text=f"限价折合单价 {limit_unit}",
+            annotation_text=_("限价折合单价 %(price)s") % {"price": limit_unit},
             annotation_position="top left",
         )
     values = [float(r["converted"]) for r in comparable] + ([float(limit_unit)] if limit_unit else [])
     if values:
         lo, hi = math.log10(min(values) * 0.6), math.log10(max(values) * 1.8)
         fig.update_yaxes(range=[lo, hi])
-    fig.update_yaxes(type="log", title_text=f"换算到 {target_label} 的单价（元，对数）")
-    fig.update_xaxes(title_text="挂网编号", type="category")
-    return _dump(_layout(fig, "比价组单价对比", height=380))
+    fig.update_yaxes(type="log", title_text=_("换算到 %(spec)s 的单价（元，对数）") % {"spec": target_label})
+    fig.update_xaxes(title_text=_("挂网编号"), type="category")
+    return _dump(_layout(fig, _("比价组单价对比"), height=380))

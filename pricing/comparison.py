@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from catalogue.models import Listing
 
 from .models import CorrectionRound, Flag
@@ -17,9 +20,9 @@ REASON_PRICE_CORRECTED = "price_corrected"
 REASON_BENCHMARK_CHANGED = "benchmark_changed"
 REASON_LISTING_GONE = "listing_gone"
 REASON_LABELS = {
-    REASON_PRICE_CORRECTED: "企业已调整价格",
-    REASON_BENCHMARK_CHANGED: "比价药品或规则变化",
-    REASON_LISTING_GONE: "药品已不在挂网目录",
+    REASON_PRICE_CORRECTED: gettext_lazy("企业已调整价格"),
+    REASON_BENCHMARK_CHANGED: gettext_lazy("比价药品或规则变化"),
+    REASON_LISTING_GONE: gettext_lazy("药品已不在挂网目录"),
 }
 
 _FIELDS = (
@@ -51,8 +54,13 @@ class ComparisonResult:
         }
 
     def items(self) -> list[tuple[str, int]]:
-        """(Chinese label, count) pairs, for templates."""
-        labels = {"new": "新增纠偏", "disappeared": "已消失", "limit_changed": "限价变化", "unchanged": "未变化"}
+        """(label, count) pairs, for templates."""
+        labels = {
+            "new": _("新增纠偏"),
+            "disappeared": _("已消失"),
+            "limit_changed": _("限价变化"),
+            "unchanged": _("未变化"),
+        }
         return [(labels[k], v) for k, v in self.counts.items()]
 
 

@@ -11,14 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .conversion import round_half_up
+from .models import Severity
 
 KIND_LABELS = {
-    "content": "含量差比价",
-    "volume": "装量差比价",
-    "identical": "规格相同",
-    "reference": "四同省际比价",
+    "content": gettext_lazy("含量差比价"),
+    "volume": gettext_lazy("装量差比价"),
+    "identical": gettext_lazy("规格相同"),
+    "reference": gettext_lazy("四同省际比价"),
 }
 
 
@@ -102,10 +104,12 @@ _SEVERITY_HINTS = {
     "黄": "r < 2",
     "红★": "2 ≤ r < 5",
     "红★★": "5 ≤ r < 10",
-    "红★★★": "r ≥ 10，建议暂停挂网",
+    "红★★★": gettext_lazy("r ≥ 10，建议暂停挂网"),
 }
 
 
 def _severity_text(severity: str) -> str:
+    """'红★★（5 ≤ r < 10）': the severity's display label (the stored value in Chinese) and its band."""
+    label = str(Severity(severity).label) if severity in Severity.values else severity
     hint = _SEVERITY_HINTS.get(severity)
-    return f"{severity}（{hint}）" if hint else severity
+    return _("%(severity)s（%(hint)s）") % {"severity": label, "hint": hint} if hint else label

@@ -8,6 +8,7 @@ without recompiling the .mo, fails here.
 import ast
 import datetime as dt
 import gettext
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -71,6 +72,38 @@ def chinese_ui_text(html: str, data_values: set[str] = frozenset()) -> list[str]
     return leftovers
 
 
+def chart_texts(html: str) -> list[str]:
+    """Every string in the plotly figures' JSON data blocks: titles, axis labels, legends, hover text."""
+    found: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key != "template":  # plotly's own theme, no text
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            found.append(node)
+
+    blocks = re.findall(r'<script type="application/json" id="[^"]*-data">(.*?)</script>', html, re.S)
+    assert blocks, "no chart on the page"
+    for block in blocks:
+        walk(json.loads(block))
+    return found
+
+
+def chinese_chart_text(html: str, data_values: set[str]) -> list[str]:
+    leftovers = []
+    for text in chart_texts(html):
+        for value in sorted(data_values, key=len, reverse=True):
+            text = text.replace(value, "")
+        if HAN.search(text):
+            leftovers.append(text)
+    return leftovers
+
+
 @pytest.fixture
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -105,7 +138,7 @@ def test_flag_pages_in_english_show_chinese_only_in_data(english, regulator, com
     round_ = RoundFactory(title="2026年第一批纠偏")
     flag = FlagFactory(round=round_, listing__manufacturer=company_a, severity="红★★")
     english.force_login(regulator)
-    data = {round_.title, round_.province, round_.catalogue_version.label, "红★★"}  # hint text from explain.py
+    data = {round_.title, round_.province, round_.catalogue_version.label}
     for listing in round_.catalogue_version.listings.all():
         data |= {str(v) for v in vars(listing).values() if isinstance(v, str) and HAN.search(v)}
         data.add(listing.manufacturer.name)
@@ -114,7 +147,51 @@ def test_flag_pages_in_english_show_chinese_only_in_data(english, regulator, com
     assert chinese_ui_text(listing_page, data) == []
     detail = english.get(reverse("pricing:flag_detail", args=[flag.pk])).content.decode()
     assert "Correction details" in detail and "Comparison group" in detail and "listed drugs in total" in detail
+    assert "Red ★★ (5 ≤ r < 10)" in visible_text(detail)  # the severity step of the explanation
     assert chinese_ui_text(detail, data) == []
+    group_chart = chart_texts(detail)
+    assert "Comparison group unit prices" in group_chart and "Target drug" in group_chart
+    assert chinese_chart_text(detail, data) == []
+
+
+@pytest.mark.django_db
+def test_round_overview_charts_in_english(english, regulator, company_a, company_b):
+    round_ = RoundFactory(title="2026年第一批纠偏")
+    FlagFactory(round=round_, listing__manufacturer=company_a, severity="红★★★")
+    FlagFactory(round=round_, listing__manufacturer=company_b, rule_code="SAME_MAKER_SPEC", severity="黄")
+    english.force_login(regulator)
+    html = english.get(reverse("pricing:round_overview", args=[round_.pk])).content.decode()
+    texts = chart_texts(html)
+    for expected in (
+        "By correction type and severity",
+        "Same manufacturer, different strength",
+        "Red ★★★",
+        "Price ratio distribution",
+        "Price ratio r = P_t / L_t (log scale)",
+        "r ≥ %{x:.2f}: %{y} corrections<extra></extra>",
+    ):
+        assert expected in texts, expected
+    data = {round_.title, round_.province, round_.catalogue_version.label, company_a.name, company_b.name}
+    assert chinese_chart_text(html, data) == []
+    assert chinese_ui_text(html, data) == []
+
+
+@pytest.mark.django_db
+def test_final_print_counts_show_labels(english, admin_user, company_a, company_b):
+    from appeals import publication
+
+    deadline = timezone.now() + dt.timedelta(days=3)
+    round_ = RoundFactory(status="published", published_at=timezone.now(), appeal_deadline=deadline)
+    FlagFactory(round=round_, listing__manufacturer=company_a, status="confirmed", severity="红★")
+    FlagFactory(round=round_, listing__manufacturer=company_b, status="confirmed", severity="红★★★")
+    publication.close_appeal_window(round_.pk, user=admin_user)
+    publication.publish_final_list(round_.pk, user=admin_user)
+    english.force_login(admin_user)
+    html = english.get(reverse("appeals:final_print", args=[round_.pk])).content.decode()
+    counts = html[html.index('<section class="counts">') : html.index("</section>")]
+    assert "Unevaluated priced above new drug/evaluated/reference 2" in counts
+    assert "Red ★ 1" in counts and "Red ★★★ 1" in counts
+    assert "TIER_UNEVALUATED" not in counts and "红" not in counts
 
 
 @pytest.mark.django_db
