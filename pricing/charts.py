@@ -6,6 +6,8 @@ data block and static/js/charts.js draws it with the vendored plotly.min.js (CSP
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from decimal import Decimal
 
@@ -110,26 +112,46 @@ def top_manufacturers_chart(rows: list[dict], value: str, title: str, axis: str)
     return _dump(_layout(fig, title, height=max(260, 28 * len(rows) + 90)))
 
 
+@functools.cache
+def _template_json(name: str) -> dict:
+    """A plotly layout template as plain JSON, built once per process (plotly's own objects take
+    tens of milliseconds to build and validate it on every figure)."""
+    return json.loads(go.Figure(layout={"template": name}).to_json())["layout"]["template"]
+
+
+def _dump_plain(figure: dict) -> str:
+    """`_dump` for a figure written as plain JSON."""
+    text = json.dumps(figure)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def comparison_group_chart(rows: list[dict], limit_unit: Decimal | None, target_label: str) -> str:
     """Each listing of the group at its unit price converted to the target's spec, coloured by
-    quality tier; target, benchmark and the limit (as a unit price) marked."""
-    fig = go.Figure()
+    quality tier; target, benchmark and the limit (as a unit price) marked.
+
+    Written as plain JSON (the same figure `go.Figure` + `_layout` would give): the flag detail
+    page draws it on every view, and plotly's validating objects cost more than the rest of the
+    page under load (bench/load_review.py)."""
+    data: list[dict] = []
     comparable = [r for r in rows if r["converted"] is not None]
     for tier, colour in TIER_COLOURS.items():
         tier_rows = [r for r in comparable if r["listing"].tier_class == tier]
         if not tier_rows:
             continue
-        fig.add_scatter(
-            x=[r["listing"].listing_code for r in tier_rows],
-            y=[float(r["converted"]) for r in tier_rows],
-            mode="markers",
-            name=str(TierClass(tier).label),
-            marker={"color": colour, "size": 11},
-            text=[
-                f"{r['listing'].manufacturer_name} {r['listing'].strength}×{r['listing'].pack_quantity}"
-                for r in tier_rows
-            ],
-            hovertemplate=_("%{x} %{text}<br>换算单价 %{y:.4f}") + "<extra></extra>",
+        data.append(
+            {
+                "hovertemplate": _("%{x} %{text}<br>换算单价 %{y:.4f}") + "<extra></extra>",
+                "marker": {"color": colour, "size": 11},
+                "mode": "markers",
+                "name": str(TierClass(tier).label),
+                "text": [
+                    f"{r['listing'].manufacturer_name} {r['listing'].strength}×{r['listing'].pack_quantity}"
+                    for r in tier_rows
+                ],
+                "x": [r["listing"].listing_code for r in tier_rows],
+                "y": [float(r["converted"]) for r in tier_rows],
+                "type": "scatter",
+            }
         )
     for key, label, symbol, colour in (
         ("is_target", _("目标药品"), "star", "#c62828"),
@@ -137,28 +159,64 @@ def comparison_group_chart(rows: list[dict], limit_unit: Decimal | None, target_
     ):
         marked = [r for r in comparable if r[key]]
         if marked:
-            fig.add_scatter(
-                x=[r["listing"].listing_code for r in marked],
-                y=[float(r["converted"]) for r in marked],
-                mode="markers+text",
-                name=label,
-                text=[label],
-                textposition="top center",
-                marker={"symbol": symbol, "size": 20, "color": colour, "line": {"width": 2, "color": colour}},
-                hoverinfo="skip",
+            data.append(
+                {
+                    "hoverinfo": "skip",
+                    "marker": {"color": colour, "line": {"color": colour, "width": 2}, "size": 20, "symbol": symbol},
+                    "mode": "markers+text",
+                    "name": label,
+                    "text": [label],
+                    "textposition": "top center",
+                    "x": [r["listing"].listing_code for r in marked],
+                    "y": [float(r["converted"]) for r in marked],
+                    "type": "scatter",
+                }
             )
+    layout: dict = {"template": _template_json("plotly_white")}
     if limit_unit is not None:
-        fig.add_hline(
-            y=float(limit_unit),
-            line_dash="dash",
-            line_color="#c62828",
-            annotation_text=_("限价折合单价 %(price)s") % {"price": limit_unit},
-            annotation_position="top left",
-        )
+        y = float(limit_unit)
+        layout["shapes"] = [
+            {
+                "line": {"color": "#c62828", "dash": "dash"},
+                "type": "line",
+                "x0": 0,
+                "x1": 1,
+                "xref": "x domain",
+                "y0": y,
+                "y1": y,
+                "yref": "y",
+            }
+        ]
+        layout["annotations"] = [
+            {
+                "showarrow": False,
+                "text": _("限价折合单价 %(price)s") % {"price": limit_unit},
+                "x": 0,
+                "xanchor": "left",
+                "xref": "x domain",
+                "y": y,
+                "yanchor": "bottom",
+                "yref": "y",
+            }
+        ]
+    yaxis: dict = {}
     values = [float(r["converted"]) for r in comparable] + ([float(limit_unit)] if limit_unit else [])
     if values:
-        lo, hi = math.log10(min(values) * 0.6), math.log10(max(values) * 1.8)
-        fig.update_yaxes(range=[lo, hi])
-    fig.update_yaxes(type="log", title_text=_("换算到 %(spec)s 的单价（元，对数）") % {"spec": target_label})
-    fig.update_xaxes(title_text=_("挂网编号"), type="category")
-    return _dump(_layout(fig, _("比价组单价对比"), height=380))
+        yaxis["range"] = [math.log10(min(values) * 0.6), math.log10(max(values) * 1.8)]
+    yaxis["type"] = "log"
+    yaxis["title"] = {"text": _("换算到 %(spec)s 的单价（元，对数）") % {"spec": target_label}}
+    yaxis["gridcolor"] = "#eef2f7"
+    layout["yaxis"] = yaxis
+    layout["xaxis"] = {"title": {"text": _("挂网编号")}, "type": "category", "gridcolor": "#eef2f7"}
+    layout.update(
+        {
+            "title": {"text": _("比价组单价对比"), "font": {"size": 14}},
+            "height": 380,
+            "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+            "font": FONT,
+            "plot_bgcolor": "#fff",
+            "paper_bgcolor": "#fff",
+            "legend": {"orientation": "h", "y": -0.2},
+        }
+    )
+    return _dump_plain({"data": data, "layout": layout})
