@@ -7,7 +7,6 @@ whatever an earlier, interrupted attempt staged for the same version.
 
 import json
 import queue
-import re
 import threading
 from collections.abc import Callable
 from decimal import Decimal
@@ -23,7 +22,7 @@ from .normalise import LISTING_FIELDS, NormalisedCatalogue
 CHUNK_ROWS = 100_000
 COPY_CONNECTIONS = 2  # parallel COPY streams on PostgreSQL (the server side is the bottleneck)
 _LOOKUP_BATCH = 900  # SQLite's bound-parameter limit, safely
-_NEEDS_QUOTES = re.compile(r'[,"\n\r]')
+_QUOTE_CHARS = (",", '"', "\n", "\r")
 _DECIMAL_FIELDS = ("content_value", "volume_ml", "listed_price", "unit_price")
 
 
@@ -229,19 +228,16 @@ def _csv_field_column(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "b":
         return np.where(values, "t", "f").astype(object)
     if values.dtype.kind in "iu":
-        return values.astype(str).astype(object)
-    missing = pd.isna(values)
-    present = values[~missing] if missing.any() else values
+        return np.array(list(map(str, values.tolist())), dtype=object)
     try:
-        blob = "\x00".join(present)  # one C-level pass: does any cell need quoting?
-    except TypeError:  # a non-str cell (e.g. an int in `extra`): render value by value below
+        blob = "\x00".join(values)  # one C-level pass; fails on a None/NaN (NULL) or non-str cell
+    except TypeError:
         blob = None
-    if blob is not None and not _NEEDS_QUOTES.search(blob):
+    if blob is not None and not any(c in blob for c in _QUOTE_CHARS):  # substring search, no regex
         rendered = values.astype(object, copy=True)
         rendered[values == ""] = '""'
-        rendered[missing] = ""
         return rendered
-    codes, uniques = pd.factorize(values)  # None → code -1 → NULL
+    codes, uniques = pd.factorize(values)  # None/NaN → code -1 → NULL
     rendered = np.array([*(_csv_field(u) for u in uniques), ""], dtype=object)
     return rendered[codes]
 

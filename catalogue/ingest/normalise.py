@@ -63,10 +63,12 @@ def price_ten_thousandths(prices: pd.Series) -> np.ndarray:
 def unit_prices(price4: np.ndarray, packs: np.ndarray) -> np.ndarray:
     """Exact P/n, rounded half-up to 10 decimal places, as decimal text; computed once per distinct
     (P, n) pair (a catalogue repeats the same price and pack size many times) and spread to the rows."""
-    pairs = pd.DataFrame({"p": price4, "n": packs})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
-    p = np.array([u[0] for u in uniques], dtype=price4.dtype)
-    n = np.array([u[1] for u in uniques], dtype=np.int64)
+    p_codes, p_uniques = pd.factorize(price4)
+    n_codes, n_uniques = pd.factorize(packs)
+    # one integer key per (P, n) pair: factorising int64 is far cheaper than a MultiIndex of tuples
+    codes, keys = pd.factorize(p_codes.astype(np.int64) * len(n_uniques) + n_codes)
+    p = np.asarray(p_uniques, dtype=price4.dtype)[keys // max(len(n_uniques), 1)]
+    n = np.asarray(n_uniques, dtype=np.int64)[keys % max(len(n_uniques), 1)]
     return np.array(_exact_quotients(p, n), dtype=object)[codes]
 
 
