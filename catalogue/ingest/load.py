@@ -81,9 +81,10 @@ def stage_listings(
     data: NormalisedCatalogue,
     *,
     on_progress: Callable[[int, int], None] | None = None,
-    chunk_rows: int = CHUNK_ROWS,
+    chunk_rows: int | None = None,
 ) -> int:
     """Write every listing of `data` for `version_id`, chunk by chunk (each chunk one transaction)."""
+    chunk_rows = chunk_rows or CHUNK_ROWS
     ids = upsert_manufacturers(data.manufacturers)
     frame = data.frame
     manufacturer_ids = frame["manufacturer_norm"].map(ids).to_numpy()
