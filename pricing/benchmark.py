@@ -15,6 +15,7 @@ only where the flag is certainly not raised.
 
 from __future__ import annotations
 
+import math
 import weakref
 from decimal import Decimal
 from fractions import Fraction
@@ -61,7 +62,7 @@ def _term(k: Decimal, q_to: Decimal, q_from: Decimal) -> Fraction | Decimal:
 
 
 def _exact_value(cols: Columns, b: int, ref: int, params: RuleParams) -> Fraction | Decimal:
-    """b's unit price converted exactly to ref's spec and pack (same comparison class)."""
+    """b's unit price (in 1/10000 yuan) converted exactly to ref's spec and pack (same comparison class)."""
     terms: list = []
     if cols.kind[b] in ("c", "v") and cols.q[b] != cols.q[ref]:
         k = params.k_content if cols.kind[b] == "c" else params.k_volume
@@ -69,7 +70,7 @@ def _exact_value(cols: Columns, b: int, ref: int, params: RuleParams) -> Fractio
     if params.k_pack != 2 and cols.n[b] != cols.n[ref]:
         terms.append(_term(params.k_pack / 2, Decimal(cols.n[ref]), Decimal(cols.n[b])))
     p = cols.p_e4[b]
-    base = Fraction(p, cols.n[b]) if p >= 0 else Fraction(cols.price[b]) / cols.n[b]
+    base = Fraction(p, cols.n[b]) if p >= 0 else Fraction(cols.price[b]) * 10_000 / cols.n[b]
     if all(isinstance(t, Fraction) for t in terms):
         for t in terms:
             base *= t
@@ -77,13 +78,40 @@ def _exact_value(cols: Columns, b: int, ref: int, params: RuleParams) -> Fractio
     return multiply(base, *terms)
 
 
+@lru_cache(maxsize=200_000)
+def _term_ratio(k: Decimal, q_to: Decimal, q_from: Decimal) -> tuple[int, int] | None:
+    """_term as (numerator, denominator), or None when it is irrational."""
+    t = _term(k, q_to, q_from)
+    return (t.numerator, t.denominator) if isinstance(t, Fraction) else None
+
+
+def _rational_value(cols: Columns, b: int, ref: int, params: RuleParams) -> tuple[int, int] | None:
+    """_exact_value as an unreduced (numerator, denominator > 0) pair of ints — no Fraction objects —
+    or None when a conversion term is irrational or the price has more than 4 decimals."""
+    num, den = cols.p_e4[b], cols.n[b]
+    if num < 0:
+        return None
+    if cols.kind[b] in ("c", "v") and cols.q[b] != cols.q[ref]:
+        t = _term_ratio(params.k_content if cols.kind[b] == "c" else params.k_volume, cols.q[ref], cols.q[b])
+        if t is None:
+            return None
+        num, den = num * t[0], den * t[1]
+    if params.k_pack != 2 and cols.n[b] != cols.n[ref]:
+        t = _term_ratio(params.k_pack / 2, Decimal(cols.n[ref]), Decimal(cols.n[b]))
+        if t is None:
+            return None
+        num, den = num * t[0], den * t[1]
+    return num, den
+
+
 def exact_order(cols: Columns, rows: list[int], params: RuleParams) -> list[int]:
     """rows of one comparison class ordered by exact converted price, then by code."""
     ref = rows[0]
-    q0 = cols.q[ref]
-    if (params.k_pack == 2 or len({cols.n[b] for b in rows}) == 1) and all(cols.q[b] == q0 for b in rows):
-        if all(cols.p_e4[b] >= 0 for b in rows):  # same spec: the plain unit price, in integers
-            return [b for _, _, b in sorted((Fraction(cols.p_e4[b], cols.n[b]), cols.code[b], b) for b in rows)]
+    pairs = [_rational_value(cols, b, ref, params) for b in rows]
+    if None not in pairs:  # all rational: compare integer numerators over a common denominator
+        common = math.lcm(*(d for _, d in pairs))
+        keys = [num * (common // den) for num, den in pairs]
+        return [b for _, _, b in sorted(zip(keys, (cols.code[b] for b in rows), rows, strict=True))]
     values = [_exact_value(cols, b, ref, params) for b in rows]
     if any(isinstance(v, Decimal) for v in values):
         values = [v if isinstance(v, Decimal) else _dec(v) for v in values]

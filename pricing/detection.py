@@ -7,10 +7,12 @@ PostgreSQL, bulk_create elsewhere. The caller (pricing.services.run_detection) o
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+import numpy as np
 import pandas as pd
 from django.db import connection
 from django.utils import timezone
@@ -47,21 +49,73 @@ _LISTING_FIELDS = [
 
 def load_listings(catalogue_version_id: int, params: RuleParams) -> pd.DataFrame:
     """The version's listings as the rules' input frame (pricing.frame.LISTING_COLUMNS + ids)."""
-    fields = [f for _, f in _LISTING_FIELDS]
-    rows = Listing.objects.filter(version_id=catalogue_version_id).values_list(*fields).iterator(chunk_size=20_000)
-    df = pd.DataFrame.from_records(rows, columns=[c for c, _ in _LISTING_FIELDS])
+    qs = Listing.objects.filter(version_id=catalogue_version_id).values_list(*(f for _, f in _LISTING_FIELDS))
+    if connection.vendor == "postgresql":
+        df = _copy_frame(qs)
+    else:
+        df = pd.DataFrame.from_records(qs.iterator(chunk_size=20_000), columns=_LISTING_NAMES)
     if df.empty:
-        return pd.DataFrame(columns=[c for c, _ in _LISTING_FIELDS])
+        return pd.DataFrame(columns=_LISTING_NAMES)
     # tier class through the round's rule set (aliases → canonical tier → class); stored one as fallback
     tiers = {t: params.tier_aliases.get(normalise_text(t), normalise_text(t)) for t in df["tier"].unique()}
     canonical = df["tier"].map(tiers)
     df["tier_class"] = canonical.map(params.tier_classes).fillna(df["tier_class"])
-    df["content"] = df["content"].map(_clean_decimal)
-    df["volume"] = df["volume"].map(_clean_decimal)
+    df["content"] = _map_distinct(df["content"], _clean_decimal)
+    df["volume"] = _map_distinct(df["volume"], _clean_decimal)
     df["unit"] = df["unit"].fillna("")
     df["nhsa"] = df["nhsa"].fillna("")
     assert set(LISTING_COLUMNS) <= set(df.columns)
     return df
+
+
+_LISTING_NAMES = [c for c, _ in _LISTING_FIELDS]
+_INT_COLUMNS = ("id", "n", "maker_id")
+_BOOL_COLUMNS = ("vbp", "active")
+_DECIMAL_COLUMNS = ("content", "volume", "price")  # `content`/`volume` are the only nullable columns
+
+
+def _copy_frame(qs) -> pd.DataFrame:
+    """The listings query read with COPY … TO STDOUT (CSV) and parsed by pandas' C reader.
+
+    Several times faster than fetching 10⁶ rows through a cursor. Same frame as `from_records`:
+    int/bool columns typed, text columns as text (none is nullable), the numeric columns as exact
+    Decimals parsed from PostgreSQL's own text output (once per distinct value), NULL → None.
+    """
+    # no ORDER BY: PostgreSQL would sort the wide rows on disk; the frame is put in 挂网编号 order
+    # below instead (numpy sorts fixed-width text by code point, as the C collation does)
+    sql, sql_params = qs.order_by().query.sql_with_params()
+    buf = io.BytesIO()
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", sql_params) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    if not buf.tell():
+        return pd.DataFrame(columns=_LISTING_NAMES)
+    buf.seek(0)
+    df = pd.read_csv(
+        buf,
+        header=None,
+        names=_LISTING_NAMES,
+        dtype={c: (np.int64 if c in _INT_COLUMNS else str) for c in _LISTING_NAMES},
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8",
+    )
+    order = np.argsort(df["code"].to_numpy(dtype=str), kind="stable")
+    df = df.take(order).reset_index(drop=True)
+    for col in _BOOL_COLUMNS:
+        df[col] = (df[col] == "t").to_numpy()
+    for col in _DECIMAL_COLUMNS:
+        df[col] = _map_distinct(df[col], lambda text: Decimal(text) if text != "" else None)
+    return df
+
+
+def _map_distinct(values: pd.Series, func: Callable) -> np.ndarray:
+    """func applied once per distinct value (None stays None) → an object array."""
+    codes, uniques = pd.factorize(values)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [func(u) for u in uniques]
+    mapped[-1] = None
+    return mapped[codes]
 
 
 def _clean_decimal(value: Decimal | None) -> Decimal | None:

@@ -102,20 +102,28 @@ def form_groups(dosage_forms: pd.Series, aliases: dict[str, str]) -> pd.Series:
     return dosage_forms.map(mapping)
 
 
-def price_e4(prices: pd.Series) -> np.ndarray:
-    """Prices in 1/10000 yuan as int64 (exact); -1 where a price has more than 4 decimals."""
-    scaled = prices.map(lambda d: d.scaleb(4))
-    integral = scaled.map(lambda d: d == d.to_integral_value())
-    out = np.where(integral.to_numpy(dtype=bool), scaled.map(int).to_numpy(dtype=object), -1)
-    return out.astype(np.int64)
+def _e4(price: Decimal) -> int:
+    """A price in 1/10000 yuan (exact int); -1 when it has more than 4 decimals."""
+    scaled = price.scaleb(4)
+    return int(scaled) if scaled == scaled.to_integral_value() else -1
+
+
+def _per_distinct(values: pd.Series, func, dtype) -> np.ndarray:
+    """func applied once per distinct (by value) non-null value; null → func(None)."""
+    codes, uniques = pd.factorize(values)
+    out = np.empty(len(uniques) + 1, dtype=dtype)
+    out[:-1] = [func(u) for u in uniques]
+    out[-1] = func(None)
+    return out[codes]
 
 
 def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     """Add form_group, the comparison class and the float normalised price v = u·q^−a·n^−a_p."""
     df = df.copy()
     df["form_group"] = form_groups(df["dosage_form"].astype(str), params.form_aliases)
-    df["price_f"] = df["price"].astype(float)
-    df["p_e4"] = price_e4(df["price"])
+    price_codes, price_uniques = pd.factorize(df["price"])  # prices repeat: convert each once
+    df["price_f"] = np.array([float(p) for p in price_uniques], dtype=float)[price_codes]
+    df["p_e4"] = np.array([_e4(p) for p in price_uniques], dtype=np.int64)[price_codes]
     df["n"] = df["n"].astype(np.int64)
     has_content = df["content"].notna() & (df["unit"] != "")
     has_volume = df["volume"].notna()
@@ -124,7 +132,9 @@ def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     # class id inside a group: the unit family, 'ml', or the identical spec text
     df["cls"] = np.where(has_content, df["unit"], np.where(has_volume, "ml", df["spec"]))
     df["q"] = np.where(has_content, df["content"], np.where(has_volume, df["volume"], None))
-    q_f = pd.to_numeric(df["q"].where(df["kind"] != KIND_UNPARSED, 1), errors="coerce").astype(float)
+    # float q (NaN when missing; 1 for unparsed specs), once per distinct quantity
+    q_f = pd.Series(_per_distinct(df["q"], lambda q: np.nan if q is None else float(q), float), index=df.index)
+    q_f = q_f.where(df["kind"] != KIND_UNPARSED, 1.0)
     a = np.where(
         has_content,
         _log2(params.k_content),
@@ -135,8 +145,10 @@ def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     df["v"] = u_f * np.power(q_f.to_numpy(), -a) * np.power(df["n"].to_numpy(dtype=float), -a_pack)
     df["a"] = a
     df["q_f"] = q_f
-    df["qid"] = pd.factorize(df["q"].map(lambda q: "" if q is None else str(q)))[0]
-    df["code_rank"] = pd.factorize(df["code"], sort=True)[0]
+    # quantity id by value (5 and 5.0 are one quantity; the exact comparison agrees), -1 for none
+    df["qid"] = pd.factorize(df["q"])[0]
+    # rank of 挂网编号 in code-point order (numpy sorts fixed-width text far faster than objects)
+    df["code_rank"] = np.unique(df["code"].to_numpy(dtype=str), return_inverse=True)[1].astype(np.int64)
     df["gid"] = df.groupby(["generic", "form_group"], sort=False).ngroup()
     df["cid"] = df.groupby(["gid", "kind", "cls"], sort=False).ngroup()
     return df
