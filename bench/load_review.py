@@ -93,8 +93,8 @@ def seed(size: int, overpriced: float, fresh: bool) -> None:
 def _analyze() -> None:
     from django.db import connection
 
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:  # what autovacuum does to freshly loaded tables, sooner
+        cursor.execute("VACUUM ANALYZE")
 
 
 def _users(n: int) -> list[str]:

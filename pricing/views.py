@@ -135,6 +135,20 @@ def _engine_export_filters(request: HttpRequest) -> str:
     return query.urlencode()
 
 
+def _label_rows(flags: Any) -> None:
+    """Choice labels for the list rows, translated once per request: `get_FOO_display()` rebuilds
+    and translates the whole choice list on every call (3 × 50 calls per page)."""
+    labels = {
+        "rule": {c.value: str(c.label) for c in RuleCode},
+        "severity": {s.value: str(s.label) for s in Severity},
+        "status": {s.value: str(s.label) for s in FlagStatus},
+    }
+    for f in flags:
+        f.rule_label = labels["rule"].get(f.rule_code, f.rule_code)
+        f.severity_label = labels["severity"].get(f.severity, f.severity)
+        f.status_label = labels["status"].get(f.status, f.status)
+
+
 @staff_required
 def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
     rnd = _round_or_404(request, round_id)
@@ -145,6 +159,7 @@ def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
         per_page = 50
     per_page = per_page if per_page in PAGE_SIZES else 50
     page = Paginator(flt.qs, per_page).get_page(request.GET.get("page"))
+    _label_rows(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context = {

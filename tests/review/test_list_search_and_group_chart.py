@@ -4,6 +4,7 @@ comparison-group chart (plain JSON, still escaped inside its <script> block)."""
 import json
 import re
 
+from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import FlagFactory
@@ -35,3 +36,16 @@ def test_group_chart_json_cannot_break_out_of_its_block(client, regulator, draft
     texts = [t for trace in figure["data"] for t in trace.get("text", [])]
     assert any("</script><b>x</b>" in t for t in texts)
     assert figure["layout"]["template"]["layout"], "plotly_white theme embedded as in plotly's own output"
+
+
+def test_list_rows_show_translated_choice_labels(client, regulator, draft_round):
+    FlagFactory(round=draft_round, status="confirmed", rule_code="SAME_MAKER_SPEC")
+    client.force_login(regulator)
+    url = reverse("pricing:flag_list", args=[draft_round.pk])
+    html = client.get(url).content.decode()
+    assert '<span class="badge st-confirmed">确认纠偏</span>' in html
+    assert 'title="同厂同通用名同剂型同质量层次不同规格" class="code">SAME_MAKER_SPEC<' in html
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(url).content.decode()
+    assert '<span class="badge st-confirmed">确认纠偏</span>' not in html
+    assert re.search(r'<span class="badge st-confirmed">[A-Za-z][^<]*</span>', html)
