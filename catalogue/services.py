@@ -197,7 +197,7 @@ def _run(version_id: int, *, sheet: str | None = None) -> tuple[CatalogueVersion
             )
         except IngestRejected as rejection:
             return _reject(version_id, rejection), rejection
-        total = stage_listings(
+        total, manufacturer_ids = stage_listings(
             version_id, data, on_progress=lambda done, n: _set_progress(version_id, 30 + int(65 * done / max(n, 1)))
         )
         frame = data.frame
@@ -206,17 +206,19 @@ def _run(version_id: int, *, sheet: str | None = None) -> tuple[CatalogueVersion
             "active_count": int(frame["is_active"].sum()),
             "warning_count": int(sum(w["count"] for w in data.warnings)),
         }
-        return _activate(version_id, counts, data.warnings), None
+        return _activate(version_id, counts, data.warnings, manufacturer_ids), None
 
 
-def _activate(version_id: int, counts: dict[str, int], warnings: list[dict]) -> CatalogueVersion:
+def _activate(
+    version_id: int, counts: dict[str, int], warnings: list[dict], manufacturer_ids: set[int]
+) -> CatalogueVersion:
     """The one transaction that makes a staged version visible."""
     with transaction.atomic():
         version = CatalogueVersion.objects.select_for_update().get(pk=version_id)
         staged = Listing.objects.filter(version_id=version_id).count()
         if staged != counts["row_count"]:
             raise RuntimeError(f"version {version_id}: staged {staged} rows, expected {counts['row_count']}")
-        check_references(version_id)
+        check_references(version_id, manufacturer_ids)
         for field, value in counts.items():
             setattr(version, field, value)
         version.warnings = warnings

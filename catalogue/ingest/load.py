@@ -8,7 +8,7 @@ whatever an earlier, interrupted attempt staged for the same version.
 import json
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from decimal import Decimal
 
 import numpy as np
@@ -19,7 +19,7 @@ from catalogue.models import Listing, Manufacturer
 
 from .normalise import LISTING_FIELDS, NormalisedCatalogue
 
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 COPY_CONNECTIONS = 2  # parallel COPY streams on PostgreSQL (the server side is the bottleneck)
 _LOOKUP_BATCH = 900  # SQLite's bound-parameter limit, safely
 _QUOTE_CHARS = (",", '"', "\n", "\r")
@@ -34,19 +34,23 @@ def delete_staged(version_id: int) -> int:
         return cur.rowcount
 
 
-def check_references(version_id: int) -> None:
+def check_references(version_id: int, manufacturer_ids: Collection[int] | None = None) -> None:
     """The staged rows' manufacturers all exist (Listing has no database FK constraints, see the model).
 
     Run inside the activation transaction: FOR KEY SHARE holds them, as an FK check would, until
     the version is active (after which Django's PROTECT refuses their deletion). One query per import
-    instead of one per row.
+    instead of one per row. `manufacturer_ids`, when the caller staged the rows itself, are the ids it
+    wrote, which saves scanning the staged rows for them (≈ 0.7 s per million rows).
     """
     table = Listing._meta.db_table
     makers = Manufacturer._meta.db_table
     lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT DISTINCT manufacturer_id FROM {table} WHERE version_id = %s", [version_id])
-        wanted = {row[0] for row in cur.fetchall()}
+        if manufacturer_ids is None:
+            cur.execute(f"SELECT DISTINCT manufacturer_id FROM {table} WHERE version_id = %s", [version_id])
+            wanted = {row[0] for row in cur.fetchall()}
+        else:
+            wanted = {int(i) for i in manufacturer_ids}
         found: set[int] = set()
         ids = sorted(wanted)
         for start in range(0, len(ids), _LOOKUP_BATCH):
@@ -82,16 +86,19 @@ def stage_listings(
     *,
     on_progress: Callable[[int, int], None] | None = None,
     chunk_rows: int | None = None,
-) -> int:
-    """Write every listing of `data` for `version_id`, chunk by chunk (each chunk one transaction)."""
+) -> tuple[int, set[int]]:
+    """Write every listing of `data` for `version_id`, chunk by chunk (each chunk one transaction).
+
+    Returns (rows written, the manufacturer ids they refer to)."""
     chunk_rows = chunk_rows or CHUNK_ROWS
     ids = upsert_manufacturers(data.manufacturers)
     frame = data.frame
     manufacturer_ids = frame["manufacturer_norm"].map(ids).to_numpy()
+    used_ids = {int(i) for i in pd.unique(manufacturer_ids)}
     total = len(frame)
     postgres = connection.vendor == "postgresql"
     if postgres and not connection.in_atomic_block and COPY_CONNECTIONS > 1:
-        return _copy_in_parallel(frame, version_id, manufacturer_ids, chunk_rows, on_progress)
+        return _copy_in_parallel(frame, version_id, manufacturer_ids, chunk_rows, on_progress), used_ids
     done = 0
     for start in range(0, total, chunk_rows):
         part = frame.iloc[start : start + chunk_rows]
@@ -110,7 +117,7 @@ def stage_listings(
         done += len(part)
         if on_progress:
             on_progress(done, total)
-    return done
+    return done, used_ids
 
 
 def _copy_in_parallel(
