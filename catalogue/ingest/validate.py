@@ -65,7 +65,8 @@ def _errors(frame: pd.DataFrame, mask: pd.Series | np.ndarray, key: str, header:
 def _required(frame: pd.DataFrame, columns: Iterable[Column]) -> list[RowError]:
     out: list[RowError] = []
     for col in columns:
-        out += _errors(frame, frame[col.key] == "", col.key, col.header, _("必填项为空"))
+        empty = frame[col.key].to_numpy(dtype=object) == ""  # numpy's compare: several times pandas' speed
+        out += _errors(frame, empty, col.key, col.header, _("必填项为空"))
     return out
 
 
