@@ -218,6 +218,24 @@ def browse(
                 samples.append(("detail", seconds, status))
 
 
+def _cpu_seconds(match: str) -> float:
+    """utime + stime of every process whose command line contains `match` (Linux /proc), so the
+    server's cost per request can be told apart from time spent waiting for a shared CPU."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if match not in (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode("utf-8", "replace"):
+                continue
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
@@ -232,7 +250,7 @@ def run(users: int, seconds: int, port: int, workers: int, threads: int, think: 
         DJANGO_SETTINGS_MODULE="config.production",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
-        DB_CONN_MAX_AGE="60",
+        DB_CONN_MAX_AGE="600",
         LOG_LEVEL="WARNING",
     )
     env.pop("CELERY_BROKER_URL", None)
@@ -264,18 +282,28 @@ def run(users: int, seconds: int, port: int, workers: int, threads: int, think: 
         samples: list[tuple[str, float, int]] = []
         until = time.time() + seconds
         clients = [threading.Thread(target=browse, args=(s, round_id, until, samples, lock, think)) for s in sessions]
+        load_before = os.getloadavg()[0]
+        cpu0 = _cpu_seconds(f"127.0.0.1:{port}"), _cpu_seconds(f"postgres {DB_NAME} ")
         t0 = time.perf_counter()
         for t in clients:
             t.start()
         for t in clients:
             t.join()
         wall = time.perf_counter() - t0
+        cpu1 = _cpu_seconds(f"127.0.0.1:{port}"), _cpu_seconds(f"postgres {DB_NAME} ")
+        load_after = os.getloadavg()[0]
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
     print(
         f"round {round_id}: {flag_count:,} flags over {listing_count:,} listings; {users} users, {wall:.0f} s, "
         f"think {think:g} s"
+    )
+    n = max(1, len(samples))
+    app_ms, db_ms = (cpu1[0] - cpu0[0]) / n * 1000, (cpu1[1] - cpu0[1]) / n * 1000
+    print(
+        f"server CPU per request: gunicorn {app_ms:.0f} ms + PostgreSQL {db_ms:.0f} ms; "
+        f"1-min load average {load_before:.1f} before, {load_after:.1f} after (2 cores, shared)"
     )
     for kind in ("list", "detail", "all"):
         rows = [s for s in samples if kind == "all" or s[0] == kind]
