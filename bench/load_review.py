@@ -1,7 +1,7 @@
 """Load test of the review workspace: N concurrent logged-in regulators browsing list/detail pages.
 
-    .venv/bin/python bench/load_review.py seed 1000000          # generate + import + detect (once)
-    .venv/bin/python bench/load_review.py run --users 20 --seconds 60
+    flock /tmp/bench.lock .venv/bin/python bench/load_review.py seed 1000000 --fresh --overpriced 0.042  # once
+    flock /tmp/bench.lock .venv/bin/python bench/load_review.py run --users 20 --seconds 60 --think 2
 
 `seed` fills the PostgreSQL database `$BENCH_DB` (default `jiupian_bench_load`) with the
 catalogue.demo_data generator, the real import and `run_detection`. `run` collects static files and
