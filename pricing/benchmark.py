@@ -213,11 +213,13 @@ def sibling_pairs(
     # exact order where the top keys are within EPS of the second-lowest (ties or float noise)
     v2 = np.where(has2, v_sorted[np.minimum(starts + 1, len(keys) - 1)], np.inf)
     cols = _columns(df)
-    for i in np.flatnonzero(has2):
-        lo, hi = starts[i], starts[i] + sizes[i]
-        n_near = int(np.searchsorted(v_sorted[lo:hi], v2[i] * (1 + EPS), side="right"))
-        if n_near <= 1 or (n_near == 2 and v_sorted[lo] < v2[i] * (1 - EPS)):
-            continue
+    # keys within EPS of the second-lowest, per set (v ascending inside a set; NaN sorts last)
+    limit = np.repeat(v2 * (1 + EPS), sizes)
+    within = (v_sorted <= limit) | np.isnan(limit)
+    near_count = np.add.reduceat(within.astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
+    clear = (near_count <= 1) | ((near_count == 2) & (v_sorted[starts] < v2 * (1 - EPS)))
+    for i in np.flatnonzero(has2 & ~clear):
+        lo, hi, n_near = starts[i], starts[i] + sizes[i], int(near_count[i])
         rows = [int(r) for r in rows_sorted[lo : lo + n_near]]
         ordered = exact_order(cols, rows, params)
         kid_of = dict(zip(rows_sorted[lo:hi].tolist(), kids_sorted[lo:hi].tolist(), strict=True))

@@ -116,12 +116,13 @@ def round_half_up(value: Number | int, places: int = 2) -> Decimal:
         with localcontext() as ctx:
             ctx.prec = PRECISION + 10
             return value.quantize(quantum, rounding=ROUND_HALF_UP)
-    f = Fraction(value)
+    f = value if isinstance(value, Fraction) else Fraction(value)
     scale = 10**places
-    scaled = f * scale
-    # half-up away from zero (prices are positive; keep symmetric for safety)
-    sign = -1 if scaled < 0 else 1
-    n = (abs(scaled) * 2 + 1) // 2
+    # half-up away from zero (prices are positive; keep symmetric for safety), in integers:
+    # floor(|f|·scale + 1/2) = (2·|num|·scale + den) // (2·den)
+    num, den = f.numerator, f.denominator
+    sign = -1 if num < 0 else 1
+    n = (abs(num) * scale * 2 + den) // (2 * den)
     return (Decimal(sign * n) / Decimal(scale)).quantize(quantum)
 
 

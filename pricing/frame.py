@@ -151,6 +151,9 @@ def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     df["code_rank"] = np.unique(df["code"].to_numpy(dtype=str), return_inverse=True)[1].astype(np.int64)
     df["gid"] = df.groupby(["generic", "form_group"], sort=False).ngroup()
     df["cid"] = df.groupby(["gid", "kind", "cls"], sort=False).ngroup()
+    # integer stand-ins for the text columns SAME_MAKER_SPEC groups on (grouping ints is cheaper)
+    for col in ("maker", "tier_class", "spec"):
+        df[f"{col}_code"] = pd.factorize(df[col])[0]
     return df
 
 

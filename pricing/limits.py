@@ -163,7 +163,7 @@ def evaluate_reference(
 ) -> Evaluation:
     """四同: the limit price is the lowest pack price of the same product in another province."""
     cents = _half_up(_frac(min_price).numerator * 100, _frac(min_price).denominator)
-    converted_exact = Fraction(min_price) / target.n
+    converted_exact = _frac(min_price) / target.n
     converted = to_decimal(converted_exact, 10)
     factors = {
         "kind": "reference",

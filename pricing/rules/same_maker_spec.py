@@ -13,5 +13,7 @@ CODE = "SAME_MAKER_SPEC"
 def find(listings: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     pool = active(listings)
     targets = targets_of(pool, params)
-    pairs = sibling_pairs(listings, targets, pool, ["cid", "maker", "tier_class"], ["spec", "n"], params)
+    # same class, maker and tier class; a different (规格, 转换比) — as factorised codes (pricing.frame)
+    by, key = ["cid", "maker_code", "tier_class_code"], ["spec_code", "n"]
+    pairs = sibling_pairs(listings, targets, pool, by, key, params)
     return evaluate(listings, pairs, params, CODE)
