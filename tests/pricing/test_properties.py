@@ -96,13 +96,16 @@ def test_scaling_all_prices_changes_no_flag(parts, scale):
             st.sampled_from(["5mg", "10mg", "15mg", "25mg", "0.1g"]),
             st.integers(1, 60),
             st.integers(1, 100_000),
+            st.sampled_from(["甲厂", "乙厂"]),
+            st.sampled_from(TIERS),
         ),
         min_size=2,
         max_size=10,
     )
 )
 def test_a_pair_is_never_flagged_both_ways(parts):
-    rows = [_row(i, "甲药", s, n, "甲厂", "未过评", Decimal(c) / 100) for i, (s, n, c) in enumerate(parts)]
+    # every listing rule at once (makers and tier classes vary); irrational factors (15mg/25mg) too
+    rows = [_row(i, "甲药", s, n, m, t, Decimal(c) / 100) for i, (s, n, c, m, t) in enumerate(parts)]
     flags = _flags(rows)
     pairs = {(t, b) for t, _rule, b in flags}
     assert not any((b, t) in pairs for t, b in pairs)
