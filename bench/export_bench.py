@@ -39,13 +39,17 @@ def main(n: int) -> None:
     if version is None:
         sys.exit(f"no active catalogue with ≥ {n} listings in the bench database: run bench/detect_bench.py first")
     rnd = create_round(catalogue_version=version, title=f"export bench {n}", user=None, enqueue=False)
-    rows = Listing.objects.filter(version=version).values_list(
-        "id", "manufacturer_id", "generic_name", "form_group", "listed_price", "unit_price", "pack_quantity"
-    )[:n]
+    # read before the COPY starts: a server-side cursor cannot be fetched from while the same
+    # connection is busy with COPY FROM STDIN (that deadlocked the first version of this script)
+    rows = list(
+        Listing.objects.filter(version=version).values_list(
+            "id", "manufacturer_id", "generic_name", "form_group", "listed_price", "unit_price", "pack_quantity"
+        )[:n]
+    )
     bench_id = Listing.objects.filter(version=version).values_list("id", flat=True).first()
 
     def flag_rows():
-        for lid, maker, generic, form, price, unit, _pack in rows.iterator(chunk_size=10_000):
+        for lid, maker, generic, form, price, unit, _pack in rows:
             limit = (price * Decimal("0.8")).quantize(Decimal("0.01"))
             yield {
                 "round_id": rnd.pk,
