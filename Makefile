@@ -37,10 +37,13 @@ test: venv
 
 # Benchmarks need the local PostgreSQL (each script uses its own database); figures: docs/benchmarks.md
 bench: venv
-	$(BIN)/python bench/import_bench.py --rows 200000 1000000 --format csv
-	$(BIN)/python bench/import_bench.py --rows 200000 --format xlsx
+	createdb -h 127.0.0.1 -U postgres jiupian_bench_ingest 2>/dev/null || true
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/jiupian_bench_ingest $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/jiupian_bench_ingest $(BIN)/python bench/import_bench.py --rows 200000 1000000 --format csv
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/jiupian_bench_ingest $(BIN)/python bench/import_bench.py --rows 200000 --format xlsx
 	$(BIN)/python bench/detect_bench.py 200000 1000000
-	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/export_bench.py 100000
+	@echo "Load test (seeds 1M listings first): see bench/load_review.py and docs/benchmarks.md"
 
 clean:
 	rm -rf var .pytest_cache
