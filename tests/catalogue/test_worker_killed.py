@@ -273,7 +273,11 @@ def test_redelivery_while_the_first_attempt_still_runs_waits_for_it_and_imports_
         assert (version.status, version.attempts) == (ImportStatus.IMPORTING, 1)
 
     _wait(
-        lambda: progress.sample()[0] not in RUNNING and workers.count("second", "succeeded") == 1,
+        lambda: (
+            progress.sample()[0] not in RUNNING
+            and workers.count("second", "succeeded") == 1
+            and workers.count("first", "succeeded") >= 1
+        ),  # each worker writes its log line in its own time
         "both deliveries to finish",
         workers,
     )
