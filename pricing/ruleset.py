@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .defaults import DEFAULT_PARAMS
 
 RULE_CODES = ("TIER_UNEVALUATED", "TIER_EVALUATED", "SAME_MAKER_SPEC", "FOUR_SAME_NATIONAL")
@@ -25,9 +27,11 @@ def _decimal(params: dict, key: str) -> Decimal:
     try:
         value = Decimal(str(params[key]))
     except (KeyError, InvalidOperation) as exc:
-        raise RuleParamsError(f"规则参数 {key} 不是有效数字：{params.get(key)!r}") from exc
+        raise RuleParamsError(
+            _("规则参数 %(key)s 不是有效数字：%(value)r") % {"key": key, "value": params.get(key)}
+        ) from exc
     if not value.is_finite():
-        raise RuleParamsError(f"规则参数 {key} 不是有效数字：{params.get(key)!r}")
+        raise RuleParamsError(_("规则参数 %(key)s 不是有效数字：%(value)r") % {"key": key, "value": params.get(key)})
     return value
 
 
@@ -54,17 +58,17 @@ class RuleParams:
         values = {key: _decimal(merged, key) for key in DECIMAL_KEYS}
         for key in ("k_content", "k_volume", "k_pack"):
             if values[key] <= 0:
-                raise RuleParamsError(f"规则参数 {key} 必须大于 0")
+                raise RuleParamsError(_("规则参数 %(key)s 必须大于 0") % {"key": key})
         for key in ("tolerance_abs", "tolerance_rel"):
             if values[key] < 0:
-                raise RuleParamsError(f"规则参数 {key} 不能为负数")
+                raise RuleParamsError(_("规则参数 %(key)s 不能为负数") % {"key": key})
         bands = tuple(sorted((Decimal(str(lo)), str(name)) for lo, name in merged["severity_bands"]))
         if not bands:
-            raise RuleParamsError("风险等级区间不能为空")
+            raise RuleParamsError(_("风险等级区间不能为空"))
         enabled = tuple(code for code in RULE_CODES if code in set(merged["rules_enabled"]))
         unknown = set(merged["rules_enabled"]) - set(RULE_CODES)
         if unknown:
-            raise RuleParamsError(f"未知的纠偏类型：{', '.join(sorted(unknown))}")
+            raise RuleParamsError(_("未知的纠偏类型：%(codes)s") % {"codes": ", ".join(sorted(unknown))})
         return cls(
             **values,
             tier_classes=dict(merged["tier_classes"]),
@@ -90,7 +94,7 @@ def merged_params(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, An
     params = copy.deepcopy({**DEFAULT_PARAMS, **(base or {})})
     for key, value in changes.items():
         if key not in DEFAULT_PARAMS:
-            raise RuleParamsError(f"未知的规则参数：{key}")
+            raise RuleParamsError(_("未知的规则参数：%(key)s") % {"key": key})
         params[key] = str(value) if isinstance(value, Decimal | int | float) and key in DECIMAL_KEYS else value
     RuleParams.from_dict(params)
     return params
