@@ -4,6 +4,7 @@
 from typing import Any
 
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -28,7 +29,8 @@ from .serializers import (
     VersionSerializer,
 )
 
-ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
+# 400 is either field errors ({"field": ["..."]}) or a service refusal ({"detail": "..."}).
+ERRORS = {400: OpenApiTypes.OBJECT, 403: ErrorSerializer, 404: ErrorSerializer, 409: ErrorSerializer}
 
 
 class AppealErrorsMixin:

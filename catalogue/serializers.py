@@ -8,7 +8,7 @@ from .services import DEFAULT_PROVINCE
 
 class CatalogueVersionSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    uploaded_by = serializers.StringRelatedField()
+    uploaded_by = serializers.StringRelatedField(allow_null=True)  # null: seeded/system versions
 
     class Meta:
         model = CatalogueVersion

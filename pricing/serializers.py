@@ -9,6 +9,9 @@ from rest_framework import serializers
 
 from .models import CorrectionRound, Flag, FlagDecision
 
+# Largest primary key (BigAutoField); bigger ids are refused with 400 before they reach the database.
+ID_MAX = 2**63 - 1
+
 
 class RoundSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -149,7 +152,9 @@ class DecisionRequestSerializer(serializers.Serializer):
 
 class BulkDecisionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["confirm", "dismiss"])
-    flag_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=500)
+    flag_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1, max_length=500
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     expected_versions = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
 
