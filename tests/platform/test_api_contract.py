@@ -71,6 +71,21 @@ def contract_world(db, settings, regulator, admin_user, maker_a, company_a) -> d
     }
 
 
+@pytest.fixture
+def keep_test_connection():
+    """Calls go through the real WSGI handler, whose request_started/finished signals close the DB
+    connection (and with it the test's transaction on PostgreSQL); Django's test Client detaches
+    the same receiver for the same reason."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 def _real_path_parameters(path: str, names: list[str], objects: dict[str, Any]) -> dict[str, Any]:
     """The real object behind each path parameter of `path`."""
     out: dict[str, Any] = {}
@@ -140,7 +155,7 @@ def _run_operation(operation, path_parameters, cookies, headers, failures: list[
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_api_contract(role: str, contract_world: dict[str, Any]) -> None:
+def test_api_contract(role: str, contract_world: dict[str, Any], keep_test_connection: None) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     cookies, headers = _login_cookies(role, contract_world)
     failures: list[str] = []
