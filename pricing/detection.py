@@ -17,6 +17,7 @@ import pandas as pd
 from django.db import connection
 from django.utils import timezone
 
+from catalogue.ingest.normalise import map_unique
 from catalogue.models import Listing, Manufacturer, ReferencePrice
 
 from .frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, prepare_references
@@ -60,8 +61,8 @@ def load_listings(catalogue_version_id: int, params: RuleParams) -> pd.DataFrame
     tiers = {t: params.tier_aliases.get(normalise_text(t), normalise_text(t)) for t in df["tier"].unique()}
     canonical = df["tier"].map(tiers)
     df["tier_class"] = canonical.map(params.tier_classes).fillna(df["tier_class"])
-    df["content"] = _map_distinct(df["content"], _clean_decimal)
-    df["volume"] = _map_distinct(df["volume"], _clean_decimal)
+    df["content"] = map_unique(df["content"], _clean_decimal)
+    df["volume"] = map_unique(df["volume"], _clean_decimal)
     df["unit"] = df["unit"].fillna("")
     df["nhsa"] = df["nhsa"].fillna("")
     assert set(LISTING_COLUMNS) <= set(df.columns)
@@ -113,17 +114,8 @@ def _copy_frame(catalogue_version_id: int) -> pd.DataFrame:
     for col in _BOOL_COLUMNS:
         df[col] = (df[col] == "t").to_numpy()
     for col in _DECIMAL_COLUMNS:
-        df[col] = _map_distinct(df[col], lambda text: Decimal(text) if text != "" else None)
+        df[col] = map_unique(df[col], lambda text: Decimal(text) if text != "" else None)
     return df
-
-
-def _map_distinct(values: pd.Series, func: Callable) -> np.ndarray:
-    """func applied once per distinct value (None stays None) → an object array."""
-    codes, uniques = pd.factorize(values)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    mapped[:-1] = [func(u) for u in uniques]
-    mapped[-1] = None
-    return mapped[codes]
 
 
 def _clean_decimal(value: Decimal | None) -> Decimal | None:

@@ -14,6 +14,8 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from catalogue.ingest.normalise import map_unique
+
 from .ruleset import RuleParams
 from .specs import form_group, normalise_text, parse_strength
 
@@ -108,15 +110,6 @@ def _e4(price: Decimal) -> int:
     return int(scaled) if scaled == scaled.to_integral_value() else -1
 
 
-def _per_distinct(values: pd.Series, func, dtype) -> np.ndarray:
-    """func applied once per distinct (by value) non-null value; null → func(None)."""
-    codes, uniques = pd.factorize(values)
-    out = np.empty(len(uniques) + 1, dtype=dtype)
-    out[:-1] = [func(u) for u in uniques]
-    out[-1] = func(None)
-    return out[codes]
-
-
 def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     """Add form_group, the comparison class and the float normalised price v = u·q^−a·n^−a_p."""
     df = df.copy()
@@ -133,7 +126,7 @@ def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     df["cls"] = np.where(has_content, df["unit"], np.where(has_volume, "ml", df["spec"]))
     df["q"] = np.where(has_content, df["content"], np.where(has_volume, df["volume"], None))
     # float q (NaN when missing; 1 for unparsed specs), once per distinct quantity
-    q_f = pd.Series(_per_distinct(df["q"], lambda q: np.nan if q is None else float(q), float), index=df.index)
+    q_f = pd.Series(map_unique(df["q"], float).astype(float), index=df.index)  # None → NaN
     q_f = q_f.where(df["kind"] != KIND_UNPARSED, 1.0)
     a = np.where(
         has_content,
