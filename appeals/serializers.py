@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from pricing.models import Flag
-from pricing.serializers import ID_MAX
+from pricing.serializers import IdField
 
 from .explain import explanation
 from .models import Appeal, Evidence, Grounds
@@ -73,10 +73,8 @@ class AppealSerializer(serializers.ModelSerializer):
 
 
 class AppealCreateSerializer(serializers.Serializer):
-    round = serializers.IntegerField(min_value=1, max_value=ID_MAX)
-    flags = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1, max_length=500
-    )
+    round = IdField()
+    flags = serializers.ListField(child=IdField(), min_length=1, max_length=500)
     grounds = serializers.ChoiceField(choices=Grounds.choices)
     statement = serializers.CharField(max_length=20000)
     proposed_price = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)

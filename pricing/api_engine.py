@@ -22,16 +22,16 @@ from catalogue.models import CatalogueVersion, ReferencePriceSet
 from .exports import FORMATS, STATUS_FILTERS, ExportError, start_export
 from .models import CorrectionRound, ExportJob, JobStatus, RuleSet
 from .ruleset import RULE_CODES, RuleParamsError
-from .serializers import ID_MAX
+from .serializers import IdField
 from .services import DetectionRefused, create_round, latest_reference_set
 from .whatif import preview_against_base
 
 
 class RoundCreateSerializer(serializers.Serializer):
-    catalogue_version = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+    catalogue_version = IdField()
     title = serializers.CharField(max_length=200)
-    rule_set_version = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=ID_MAX)
-    reference_set = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=ID_MAX)
+    rule_set_version = IdField(required=False, allow_null=True)
+    reference_set = IdField(required=False, allow_null=True)
 
 
 class RoundProgressSerializer(serializers.ModelSerializer):
@@ -85,7 +85,7 @@ class RuleSetSerializer(serializers.ModelSerializer):
 
 
 class WhatIfSerializer(serializers.Serializer):
-    catalogue_version = serializers.IntegerField(min_value=1, max_value=ID_MAX)
+    catalogue_version = IdField()
     tolerance_abs = serializers.DecimalField(max_digits=12, decimal_places=4, required=False, min_value=0)
     tolerance_rel = serializers.DecimalField(max_digits=12, decimal_places=6, required=False, min_value=0)
     k_content = serializers.DecimalField(max_digits=12, decimal_places=6, required=False)

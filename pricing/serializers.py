@@ -13,6 +13,15 @@ from .models import CorrectionRound, Flag, FlagDecision
 ID_MAX = 2**63 - 1
 
 
+class IdField(serializers.IntegerField):
+    """An object id in a request body: 1 … ID_MAX."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_MAX)
+        super().__init__(**kwargs)
+
+
 class RoundSerializer(serializers.ModelSerializer):
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     catalogue_version = serializers.PrimaryKeyRelatedField(read_only=True)
@@ -152,9 +161,7 @@ class DecisionRequestSerializer(serializers.Serializer):
 
 class BulkDecisionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["confirm", "dismiss"])
-    flag_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), min_length=1, max_length=500
-    )
+    flag_ids = serializers.ListField(child=IdField(), min_length=1, max_length=500)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     expected_versions = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
 
