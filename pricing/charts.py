@@ -40,9 +40,13 @@ def _layout(fig: go.Figure, title: str, height: int = 320) -> go.Figure:
     return fig
 
 
+def _script_safe(text: str) -> str:
+    """JSON text made safe to embed in a <script type="application/json"> block (no `</script>` break-out)."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
 def _dump(fig: go.Figure) -> str:
-    """JSON safe to embed in a <script type="application/json"> block (no `</script>` break-out)."""
-    return fig.to_json().replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _script_safe(fig.to_json())
 
 
 RULE_SHORT = {
@@ -121,8 +125,7 @@ def _template_json(name: str) -> dict:
 
 def _dump_plain(figure: dict) -> str:
     """`_dump` for a figure written as plain JSON."""
-    text = json.dumps(figure)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return _script_safe(json.dumps(figure))
 
 
 def comparison_group_chart(rows: list[dict], limit_unit: Decimal | None, target_label: str) -> str:
