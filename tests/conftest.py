@@ -6,6 +6,7 @@ marked `redis` start a real worker and turn eager mode off themselves.
 
 import os
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,28 @@ def using_postgres() -> bool:
 def redis_url() -> str | None:
     url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
     return url if url and url.startswith("redis://") else None
+
+
+def worker_env(private_root: Path, **extra: str) -> dict[str, str]:
+    """Environment for a worker subprocess: pytest-django's test_<name> database, the Redis broker."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    return {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": redis_url() or "",
+        "PRIVATE_ROOT": str(private_root),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        **extra,
+    }
+
+
+def celery_worker_command(*extra: str, loglevel: str = "warning") -> list[str]:
+    """A solo Celery worker of this project (one task at a time in its main process)."""
+    celery = Path(sys.executable).parent / "celery"
+    return [str(celery), "-A", "config", "worker", "-P", "solo", "-c", "1", *extra,
+            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", loglevel]  # fmt: skip
 
 
 requires_postgres = pytest.mark.skipif(

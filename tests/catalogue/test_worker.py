@@ -1,44 +1,27 @@
 """The import through a REAL Celery worker (subprocess) on PostgreSQL + Redis, as in CI."""
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 
 from catalogue import services
 from catalogue.models import CatalogueVersion, ImportStatus, Listing
 from config.celery import app as celery_app
-from tests.conftest import redis_url, requires_postgres, requires_redis
+from tests.conftest import celery_worker_command, requires_postgres, requires_redis, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def worker(settings):
     """A solo Celery worker on the test database, tasks no longer eager in this process."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),  # pytest-django's test_<name> database
-        "CELERY_BROKER_URL": redis_url(),
-        "PRIVATE_ROOT": str(settings.PRIVATE_ROOT),
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-    }
-    celery = Path(sys.executable).parent / "celery"
     proc = subprocess.Popen(
-        [str(celery), "-A", "config", "worker", "-P", "solo", "-c", "1", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "-l", "warning"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        celery_worker_command(),
+        cwd=ROOT, env=worker_env(settings.PRIVATE_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False

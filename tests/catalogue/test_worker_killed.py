@@ -11,11 +11,9 @@ waits for it — after the listing rows of a chunk were committed. Nothing in th
 """
 
 import contextlib
-import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,7 +28,7 @@ from catalogue import selectors, services
 from catalogue.demo_data import generate_catalogue, write_frame
 from catalogue.models import CatalogueVersion, ImportStatus, Listing
 from config.celery import app as celery_app
-from tests.conftest import redis_url, requires_postgres, requires_redis
+from tests.conftest import celery_worker_command, requires_postgres, requires_redis, worker_env
 
 pytestmark = [requires_postgres, requires_redis, pytest.mark.django_db(transaction=True)]
 
@@ -39,11 +37,6 @@ ROWS = 60_000  # ≈ 2 s of import here: long enough to catch it while staging
 VISIBILITY_TIMEOUT = 2  # seconds before Redis hands an unacknowledged message to another worker
 TASK = "catalogue.tasks.import_catalogue_version"
 RUNNING = (ImportStatus.PENDING, ImportStatus.IMPORTING)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _forget_stale_messages() -> None:
@@ -59,22 +52,13 @@ class Workers:
 
     def __init__(self, folder: Path, private_root: Path) -> None:
         self.folder = folder
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),  # pytest-django's test_<name> database
-            "CELERY_BROKER_URL": redis_url(),
-            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
-            "PRIVATE_ROOT": str(private_root),
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
+        self.env = worker_env(private_root, CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))
         self.procs: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str) -> subprocess.Popen:
-        celery = Path(sys.executable).parent / "celery"
         with (self.folder / f"{name}.log").open("wb") as log:
             proc = subprocess.Popen(
-                [str(celery), "-A", "config", "worker", "-P", "solo", "-c", "1", "-n", f"{name}@%h",
-                 "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info"],
+                celery_worker_command("-n", f"{name}@%h", loglevel="info"),
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         self.procs[name] = proc
