@@ -9,7 +9,7 @@ def explanation(flag: Any) -> list[dict[str, str]]:
     """[{label, value}] steps; uses only the flag's stored numbers (no other company's data
     beyond the benchmark listing named in the notice)."""
     try:
-        from pricing.explain import explain_flag
+        from pricing.review.explain import explain_flag
     except ImportError:  # engine module not deployed: show the stored figures only
         return [
             {"label": _("挂网价格"), "value": str(flag.target_price)},

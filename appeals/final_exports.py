@@ -40,7 +40,7 @@ def _final_list(round_: CorrectionRound, user: Any) -> FinalList:
 
 def export_final_list(round_: CorrectionRound, *, user: Any, fmt: str) -> ExportFile:
     """Write the latest final list as CSV or XLSX under PRIVATE_ROOT/exports/ and audit it."""
-    from pricing import exports  # engine exporters (FORMATS.md §3, formula-safe)
+    from pricing.review import exports  # engine exporters (FORMATS.md §3, formula-safe)
 
     if fmt not in CONTENT_TYPES:
         raise RoundStateError(_("不支持的导出格式：%(f)s") % {"f": fmt})

@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from pricing.models import Flag
-from pricing.serializers import IdField
+from pricing.review.serializers import IdField
 
 from .explain import explanation
 from .models import Appeal, Evidence, Grounds

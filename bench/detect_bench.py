@@ -51,7 +51,7 @@ def setup(size: int) -> int:
     from catalogue.demo_data import generate_catalogue, write_frame
     from catalogue.ingest.errors import DuplicateImport
     from catalogue.models import CatalogueVersion, ReferencePriceSet
-    from pricing.services import create_round
+    from pricing.engine.rounds import create_round
 
     t0 = time.perf_counter()
     files = generate_catalogue(size, seed=size)
@@ -76,7 +76,7 @@ def setup(size: int) -> int:
 
 def detect(round_id: int) -> None:
     _django()
-    from pricing.services import run_detection
+    from pricing.engine.rounds import run_detection
 
     t0 = time.perf_counter()
     count = run_detection(round_id)

@@ -25,9 +25,9 @@ def main(n: int) -> None:
     from django.db.models import Count
 
     from catalogue.models import CatalogueVersion, Listing
-    from pricing.detection import store_flags
-    from pricing.exports import flags_for_export, write_csv, write_xlsx
-    from pricing.services import create_round
+    from pricing.engine.detection import store_flags
+    from pricing.engine.rounds import create_round
+    from pricing.review.exports import flags_for_export, write_csv, write_xlsx
 
     version = (
         CatalogueVersion.objects.filter(status="active")

@@ -71,7 +71,7 @@ def seed(size: int, overpriced: float, fresh: bool) -> None:
     call_command("migrate", verbosity=0)
     from catalogue import services
     from catalogue.demo_data import generate_catalogue, write_frame
-    from pricing.services import create_round, run_detection
+    from pricing.engine.rounds import create_round, run_detection
 
     t0 = time.perf_counter()
     files = generate_catalogue(size, seed=size, overpriced_share=overpriced)

@@ -507,7 +507,7 @@ def seed_demo(size: int = 20000, seed: int = 42):
 
     from catalogue import selectors, services
     from catalogue.models import CatalogueVersion, ImportStatus, Manufacturer, ReferencePriceSet
-    from pricing.specs import normalise_text
+    from catalogue.specs import normalise_text
 
     version = CatalogueVersion.objects.filter(label=DEMO_LABEL, status=ImportStatus.ACTIVE).order_by("-id").first()
     price_set = (
@@ -515,7 +515,7 @@ def seed_demo(size: int = 20000, seed: int = 42):
     )
     if version is None or price_set is None:
         files = generate_catalogue(size, seed)
-        sample_cat, sample_ref = _sample_frames(Path(settings.BASE_DIR).parent / "shared" / "samples")
+        sample_cat, sample_ref = _sample_frames(Path(settings.BASE_DIR) / "catalogue" / "samples")
         catalogue = files.catalogue
         if sample_cat is not None:
             sample_cat = sample_cat[sample_cat["挂网编号"].isin(set(catalogue["挂网编号"])) == False]  # noqa: E712

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from pricing.defaults import DEFAULT_PARAMS
+from pricing.engine.defaults import DEFAULT_PARAMS
 
 from .ingest.errors import DuplicateImport, IngestRejected, RowError
 from .ingest.load import check_references, delete_staged, stage_listings

@@ -6,8 +6,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from .models import RuleSet
-from .ruleset import RuleParamsError, create_rule_set_version, merged_params
+from pricing.engine.ruleset import RuleParamsError, create_rule_set_version, merged_params
+from pricing.models import RuleSet
 
 
 class RuleSetForm(forms.ModelForm):

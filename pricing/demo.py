@@ -8,10 +8,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalogue.models import CatalogueVersion, ReferencePriceSet
+from pricing.engine.rounds import create_round, run_detection
 from pricing.models import CorrectionRound, Flag, FlagStatus, RoundStatus, Severity
-from pricing.publication import publish_notice
-from pricing.review import BULK_LIMIT, bulk_decide
-from pricing.services import create_round, run_detection
+from pricing.review.decisions import BULK_LIMIT, bulk_decide
+from pricing.review.publication import publish_notice
 
 PUBLISHED_TITLE = "湖南2026年第一批价格纠偏（演示·已公示）"
 DRAFT_TITLE = "湖南2026年第二批价格纠偏（演示·待审核）"

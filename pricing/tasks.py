@@ -2,13 +2,13 @@
 
 from celery import shared_task
 
-from .models import CorrectionRound, JobStatus
+from pricing.models import CorrectionRound, JobStatus
 
 
 @shared_task(acks_late=True)
 def detect_round(round_id: int) -> int | None:
     """Run (or re-run) a round's detection; a finished round is left alone."""
-    from .services import DetectionRefused, run_detection
+    from pricing.engine.rounds import DetectionRefused, run_detection
 
     state = CorrectionRound.objects.filter(pk=round_id).values_list("detection_status", flat=True).first()
     if state is None or state == JobStatus.DONE:
@@ -22,6 +22,6 @@ def detect_round(round_id: int) -> int | None:
 @shared_task(acks_late=True)
 def run_export(job_id: int) -> None:
     """Write an export job's file (pricing.exports.run_export_job)."""
-    from .exports import run_export_job
+    from pricing.review.exports import run_export_job
 
     run_export_job(job_id)

@@ -13,7 +13,7 @@ import pytest
 
 from config.celery import app as celery_app
 
-SAMPLES = Path(__file__).resolve().parent.parent.parent / "shared" / "samples"
+SAMPLES = Path(__file__).resolve().parent.parent / "catalogue" / "samples"
 DATA = Path(__file__).resolve().parent / "data"
 
 

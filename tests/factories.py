@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from catalogue.models import CatalogueVersion, ImportStatus, Listing, Manufacturer
-from pricing.defaults import DEFAULT_FORM_ALIASES, DEFAULT_TIER_CLASSES
+from catalogue.specs import form_group, normalise_text, parse_strength
+from pricing.engine.defaults import DEFAULT_FORM_ALIASES, DEFAULT_TIER_CLASSES
+from pricing.engine.ruleset import default_rule_set
 from pricing.models import CorrectionRound, Flag, JobStatus
-from pricing.ruleset import default_rule_set
-from pricing.specs import form_group, normalise_text, parse_strength
 
 PASSWORD = "correct-horse-battery-42"
 

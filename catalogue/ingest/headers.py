@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from pricing.specs import normalise_text
+from catalogue.specs import normalise_text
 
 from .errors import IngestRejected, RowError
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from pricing.specs import form_group, normalise_text, parse_strength
+from catalogue.specs import form_group, normalise_text, parse_strength
 
 from .validate import warnings_for
 

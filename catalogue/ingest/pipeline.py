@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from pricing.specs import form_group, normalise_text, parse_strength
+from catalogue.specs import form_group, normalise_text, parse_strength
 
 from .errors import IngestRejected
 from .headers import CATALOGUE_COLUMNS, REFERENCE_COLUMNS, match_headers

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from pricing.specs import normalise_text
+from catalogue.specs import normalise_text
 
 from .errors import RowError
 from .headers import CATALOGUE_COLUMNS, REFERENCE_COLUMNS, Column

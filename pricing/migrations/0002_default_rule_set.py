@@ -2,7 +2,7 @@
 
 from django.db import migrations
 
-from pricing.defaults import DEFAULT_PARAMS
+from pricing.engine.defaults import DEFAULT_PARAMS
 
 
 def forward(apps, schema_editor):

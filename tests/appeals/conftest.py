@@ -17,7 +17,7 @@ def deadline():
 @pytest.fixture
 def rule_set(db):
     """Rule set v1 (data migration); recreated after a transactional test flushed the tables."""
-    from pricing.defaults import DEFAULT_PARAMS
+    from pricing.engine.defaults import DEFAULT_PARAMS
     from pricing.models import RuleSet
 
     return RuleSet.objects.get_or_create(

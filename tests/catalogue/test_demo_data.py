@@ -10,7 +10,7 @@ from accounts.models import User
 from catalogue.demo_data import DEMO_PASSWORD, generate_catalogue, seed_demo
 from catalogue.ingest.headers import CATALOGUE_COLUMNS
 from catalogue.models import CatalogueVersion, Listing, ReferencePrice
-from pricing.specs import parse_strength
+from catalogue.specs import parse_strength
 
 
 def test_generated_province_is_realistic():

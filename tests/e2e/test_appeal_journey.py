@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from appeals import services
 from appeals.models import Appeal
-from pricing.defaults import DEFAULT_PARAMS
+from pricing.engine.defaults import DEFAULT_PARAMS
 from pricing.models import RuleSet
 from tests.appeals import files
 from tests.e2e.conftest import screenshot

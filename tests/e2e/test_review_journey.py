@@ -23,7 +23,7 @@ def login(page, live_server, username: str) -> None:
 @pytest.fixture
 def sample_round(samples_dir, regulator):
     from catalogue.services import import_catalogue
-    from pricing.services import create_round, run_detection
+    from pricing.engine.rounds import create_round, run_detection
 
     version = import_catalogue(samples_dir / "catalogue_sample.csv", province="湖南", label="2024年样例目录")
     rnd = create_round(catalogue_version=version, title="湖南2024年第一批纠偏（样例）", user=regulator, enqueue=False)

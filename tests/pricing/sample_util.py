@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pricing.conversion import round_half_up
-from pricing.frame import listings_from_raw, prepare, prepare_references, references_from_raw
-from pricing.rules import run_rules
-from pricing.ruleset import RuleParams
+from pricing.engine.conversion import round_half_up
+from pricing.engine.frame import listings_from_raw, prepare, prepare_references, references_from_raw
+from pricing.engine.rules import run_rules
+from pricing.engine.ruleset import RuleParams
 
 
 def read_csv(path: Path) -> list[dict]:

@@ -5,7 +5,7 @@ from fractions import Fraction
 
 import pytest
 
-from pricing.conversion import (
+from pricing.engine.conversion import (
     conversion_factor,
     conversion_term,
     converted_unit_price,
@@ -16,7 +16,7 @@ from pricing.conversion import (
     round_half_up,
     severity,
 )
-from pricing.limits import Side, evaluate_pair
+from pricing.engine.limits import Side, evaluate_pair
 
 K = Fraction("1.7")
 BANDS = [(Decimal("0"), "黄"), (Decimal("2"), "红★"), (Decimal("5"), "红★★"), (Decimal("10"), "红★★★")]

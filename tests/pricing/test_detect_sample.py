@@ -53,7 +53,7 @@ def test_detect_and_export_reproduce_the_sample(sample_round_id, samples_dir, tm
 
 
 def test_detection_is_repeatable_and_idempotent(sample_round_id):
-    from pricing.services import run_detection
+    from pricing.engine.rounds import run_detection
 
     def snapshot():
         return sorted(
@@ -72,7 +72,7 @@ def test_detection_is_repeatable_and_idempotent(sample_round_id):
 
 
 def test_flag_carries_the_explainable_arithmetic(sample_round_id):
-    from pricing.explain import explain_flag
+    from pricing.review.explain import explain_flag
 
     flag = Flag.objects.get(round_id=sample_round_id, listing__listing_code="HN0021")
     assert flag.factors["limit_formula"] == "35.00 × 1.7^-1 × 28 / 7"

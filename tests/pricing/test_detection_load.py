@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from django.db import connection
 
-from pricing import detection
-from pricing.ruleset import RuleParams, default_rule_set
+from pricing.engine import detection
+from pricing.engine.ruleset import RuleParams, default_rule_set
 from tests.factories import CatalogueVersionFactory, ListingFactory, ManufacturerFactory
 
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from pricing.engine.ruleset import default_rule_set
 from pricing.models import CorrectionRound, RuleSet
-from pricing.ruleset import default_rule_set
 from tests.factories import CatalogueVersionFactory, ListingFactory, UserFactory
 
 

@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 
 from audit.models import AuditEvent
-from pricing.comparison import compare_rounds, previous_round
+from pricing.engine.rounds import DetectionRefused, create_round, run_detection
+from pricing.engine.ruleset import RuleParams, RuleParamsError, create_rule_set_version, default_rule_set
+from pricing.engine.whatif import preview
 from pricing.models import CorrectionRound, Flag, FlagDecision
-from pricing.ruleset import RuleParams, RuleParamsError, create_rule_set_version, default_rule_set
-from pricing.services import DetectionRefused, create_round, run_detection
-from pricing.whatif import preview
+from pricing.review.comparison import compare_rounds, previous_round
 from tests.factories import CatalogueVersionFactory, ListingFactory
 
 

@@ -3,8 +3,8 @@
 from decimal import Decimal
 from types import SimpleNamespace
 
-from pricing.explain import explain_flag
-from pricing.limits import Side, evaluate_pair, evaluate_reference
+from pricing.engine.limits import Side, evaluate_pair, evaluate_reference
+from pricing.review.explain import explain_flag
 from tests.pricing.test_conversion import BANDS
 
 

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from pricing.exports import HEADERS, KINDS, flags_for_export, run_export_job, start_export, write_csv, write_xlsx
 from pricing.models import ExportJob, FinalEntry, FinalList, FlagStatus
+from pricing.review.exports import HEADERS, KINDS, flags_for_export, run_export_job, start_export, write_csv, write_xlsx
 from tests.factories import FlagFactory, RoundFactory
 
 

@@ -6,10 +6,10 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pricing.conversion import conversion_term, multiply
-from pricing.frame import listings_from_raw, prepare
-from pricing.rules import run_rules
-from pricing.ruleset import RuleParams
+from pricing.engine.conversion import conversion_term, multiply
+from pricing.engine.frame import listings_from_raw, prepare
+from pricing.engine.rules import run_rules
+from pricing.engine.ruleset import RuleParams
 
 PARAMS = RuleParams.from_dict({})
 quantities = st.fractions(min_value=Fraction(1, 1000), max_value=Fraction(10000)).filter(lambda f: f > 0)

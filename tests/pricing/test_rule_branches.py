@@ -2,10 +2,10 @@
 
 from decimal import Decimal
 
-from pricing.conversion import round_half_up
-from pricing.frame import listings_from_raw, prepare
-from pricing.rules import run_rules
-from pricing.ruleset import RuleParams
+from pricing.engine.conversion import round_half_up
+from pricing.engine.frame import listings_from_raw, prepare
+from pricing.engine.rules import run_rules
+from pricing.engine.ruleset import RuleParams
 
 BASE = {
     "医保药品编码": "",

@@ -8,7 +8,7 @@ from django.db import connection
 
 from audit.models import AuditEvent
 from pricing.models import FlagDecision, FlagStatus, RoundStatus
-from pricing.review import (
+from pricing.review.decisions import (
     DecisionConflict,
     DecisionError,
     RoundFrozen,

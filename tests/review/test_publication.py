@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied
 
 from audit.models import AuditEvent
 from pricing.models import JobStatus, RoundEvent, RoundStatus
-from pricing.publication import PublishError, publish_notice
-from pricing.review import RoundFrozen, confirm_flag
+from pricing.review.decisions import RoundFrozen, confirm_flag
+from pricing.review.publication import PublishError, publish_notice
 from tests.factories import UserFactory
 
 NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)

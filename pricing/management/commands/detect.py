@@ -3,8 +3,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from catalogue.models import CatalogueVersion, ReferencePriceSet
+from pricing.engine.rounds import DetectionRefused, create_round, latest_reference_set, run_detection
 from pricing.models import RuleSet
-from pricing.services import DetectionRefused, create_round, latest_reference_set, run_detection
 
 
 class Command(BaseCommand):

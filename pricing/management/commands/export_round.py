@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from pricing.exports import FORMATS, STATUS_FILTERS, ExportError, export_round
 from pricing.models import CorrectionRound
+from pricing.review.exports import FORMATS, STATUS_FILTERS, ExportError, export_round
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""The pricing engine: rule sets, conversion (差比价), benchmarks, limit prices, rules, detection."""

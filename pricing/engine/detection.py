@@ -1,0 +1,310 @@
+"""Detection (纠偏计算): load a catalogue version as a DataFrame, run the rules, store the flags.
+
+Reads listings with `values_list` (no model instances), re-derives 剂型组/tier class through the
+round's rule set, runs the enabled rules (pricing.rules) and bulk-inserts the flags: COPY on
+PostgreSQL, bulk_create elsewhere. The caller (pricing.services.run_detection) owns transactions.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+import numpy as np
+import pandas as pd
+from django.db import connection
+from django.utils import timezone
+
+from catalogue.ingest.normalise import map_unique
+from catalogue.models import Listing, Manufacturer, ReferencePrice
+from catalogue.specs import normalise_text
+from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, prepare_references
+from pricing.engine.rules import run_rules
+from pricing.engine.ruleset import RuleParams
+from pricing.models import Flag, FlagStatus
+
+_LISTING_FIELDS = [
+    ("id", "id"),
+    ("code", "listing_code"),
+    ("nhsa", "nhsa_code"),
+    ("generic", "generic_name_norm"),
+    ("dosage_form", "dosage_form"),
+    ("spec", "strength_norm"),
+    ("content", "content_value"),
+    ("unit", "content_unit"),
+    ("volume", "volume_ml"),
+    ("n", "pack_quantity"),
+    ("maker", "manufacturer__name_norm"),
+    ("tier", "quality_tier"),
+    ("tier_class", "tier_class"),
+    ("vbp", "vbp_selected"),
+    ("price", "listed_price"),
+    ("active", "is_active"),
+    ("maker_id", "manufacturer_id"),
+    ("generic_name", "generic_name"),
+]
+
+
+def load_listings(catalogue_version_id: int, params: RuleParams) -> pd.DataFrame:
+    """The version's listings as the rules' input frame (pricing.frame.LISTING_COLUMNS + ids)."""
+    if connection.vendor == "postgresql":
+        df = _copy_frame(catalogue_version_id)
+    else:
+        qs = Listing.objects.filter(version_id=catalogue_version_id).values_list(*(f for _, f in _LISTING_FIELDS))
+        df = pd.DataFrame.from_records(qs.iterator(chunk_size=20_000), columns=_LISTING_NAMES)
+    if df.empty:
+        return pd.DataFrame(columns=_LISTING_NAMES)
+    # tier class through the round's rule set (aliases → canonical tier → class); stored one as fallback
+    tiers = {t: params.tier_aliases.get(normalise_text(t), normalise_text(t)) for t in df["tier"].unique()}
+    canonical = df["tier"].map(tiers)
+    df["tier_class"] = canonical.map(params.tier_classes).fillna(df["tier_class"])
+    df["content"] = map_unique(df["content"], _clean_decimal)
+    df["volume"] = map_unique(df["volume"], _clean_decimal)
+    df["unit"] = df["unit"].fillna("")
+    df["nhsa"] = df["nhsa"].fillna("")
+    assert set(LISTING_COLUMNS) <= set(df.columns)
+    return df
+
+
+_LISTING_NAMES = [c for c, _ in _LISTING_FIELDS]
+_INT_COLUMNS = ("id", "n", "maker_id")
+_BOOL_COLUMNS = ("vbp", "active")
+_DECIMAL_COLUMNS = ("content", "volume", "price")  # `content`/`volume` are the only nullable columns
+
+
+def _copy_frame(catalogue_version_id: int) -> pd.DataFrame:
+    """The version's listings read with COPY … TO STDOUT (CSV) and parsed by pandas' C reader.
+
+    Several times faster than fetching 10⁶ rows through a cursor. Same frame as `from_records`
+    over the ORM query: int/bool columns typed, text columns as text (none is nullable), the
+    numeric columns as exact Decimals parsed from PostgreSQL's own text output (once per distinct
+    value), NULL → None, rows in 挂网编号 order. No ORDER BY (PostgreSQL would sort the wide rows
+    on disk; numpy sorts the codes by code point, as the C collation does) and no JOIN (the
+    manufacturers' unique normalised names are mapped from their ids).
+    """
+    names = [c for c in _LISTING_NAMES if c != "maker"]
+    fields = [f for c, f in _LISTING_FIELDS if c != "maker"]
+    qs = Listing.objects.filter(version_id=catalogue_version_id).values_list(*fields).order_by()
+    sql, sql_params = qs.query.sql_with_params()
+    buf = io.BytesIO()
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", sql_params) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    if not buf.tell():
+        return pd.DataFrame(columns=_LISTING_NAMES)
+    buf.seek(0)
+    df = pd.read_csv(
+        buf,
+        header=None,
+        names=names,
+        dtype={c: (np.int64 if c in _INT_COLUMNS else str) for c in names},
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8",
+    )
+    maker_ids = pd.unique(df["maker_id"]).tolist()
+    makers = dict(Manufacturer.objects.filter(pk__in=maker_ids).values_list("id", "name_norm"))
+    df["maker"] = df["maker_id"].map(makers).astype(str)
+    df = df[_LISTING_NAMES]
+    order = np.argsort(df["code"].to_numpy(dtype=str), kind="stable")
+    df = df.take(order).reset_index(drop=True)
+    for col in _BOOL_COLUMNS:
+        df[col] = (df[col] == "t").to_numpy()
+    for col in _DECIMAL_COLUMNS:
+        df[col] = map_unique(df[col], lambda text: Decimal(text) if text != "" else None)
+    return df
+
+
+def _clean_decimal(value: Decimal | None) -> Decimal | None:
+    if value is None or value != value:  # None / NaN
+        return None
+    d = Decimal(value).normalize()
+    return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
+
+
+def load_references(reference_set_id: int | None, params: RuleParams) -> pd.DataFrame | None:
+    if reference_set_id is None:
+        return None
+    rows = (
+        ReferencePrice.objects.filter(price_set_id=reference_set_id)
+        .values_list(
+            "id",
+            "province",
+            "nhsa_code",
+            "generic_name_norm",
+            "dosage_form",
+            "strength_norm",
+            "pack_quantity",
+            "manufacturer_norm",
+            "listed_price",
+            "manufacturer_name",
+            "strength",
+        )
+        .iterator(chunk_size=20_000)
+    )
+    df = pd.DataFrame.from_records(rows, columns=REFERENCE_COLUMNS + ["maker_name", "strength"])
+    for col in ("nhsa", "generic", "spec", "maker", "province", "dosage_form"):
+        df[col] = df[col].fillna("").map(normalise_text)
+    return prepare_references(df, params)
+
+
+def compute_flags(listings: pd.DataFrame, refs: pd.DataFrame | None, params: RuleParams) -> pd.DataFrame:
+    """Prepared listings + references → candidate flags (pricing.benchmark.FLAG_COLUMNS)."""
+    if listings.empty:
+        return pd.DataFrame()
+    return run_rules(listings, refs, params)
+
+
+def flag_rows(
+    round_id: int,
+    listings: pd.DataFrame,
+    refs: pd.DataFrame | None,
+    flags: pd.DataFrame,
+    rule_set_version: int,
+) -> Iterator[dict]:
+    """One dict per Flag, ordered deterministically (rule, target code)."""
+    if flags.empty:
+        return
+    col = {c: listings[c].tolist() for c in ("id", "code", "price", "n", "maker_id", "generic_name", "form_group")}
+    if refs is not None:
+        ref_pos = {label: i for i, label in enumerate(refs.index.tolist())}
+        ref_col = {c: refs[c].tolist() for c in ("id", "price", "n")}
+    codes = [col["code"][t] for t in flags["target"].tolist()]
+    rules = flags["rule_code"].tolist()
+    order = sorted(range(len(flags)), key=lambda i: (rules[i], codes[i]))
+    targets, benches, references = flags["target"].tolist(), flags["bench"].tolist(), flags["reference"].tolist()
+    provinces, evaluations = flags["province"].tolist(), flags["evaluation"].tolist()
+    for i in order:
+        t, ev = targets[i], evaluations[i]
+        price, n = col["price"][t], int(col["n"][t])
+        if benches[i] is None or benches[i] != benches[i]:  # 四同: a reference row
+            r = ref_pos[references[i]]
+            bench_price = ref_col["price"][r]
+            bench_unit = _unit10(bench_price, int(ref_col["n"][r]) or n)
+            bench_listing_id, bench_ref_id, province = None, int(ref_col["id"][r]), provinces[i]
+        else:
+            b = int(benches[i])
+            bench_price = col["price"][b]
+            bench_unit = _unit10(bench_price, int(col["n"][b]))
+            bench_listing_id, bench_ref_id, province = int(col["id"][b]), None, ""
+        yield {
+            "round_id": round_id,
+            "listing_id": int(col["id"][t]),
+            "rule_code": rules[i],
+            "manufacturer_id": int(col["maker_id"][t]),
+            "generic_name": col["generic_name"][t],
+            "form_group": col["form_group"][t],
+            "benchmark_listing_id": bench_listing_id,
+            "benchmark_reference_id": bench_ref_id,
+            "benchmark_province": province,
+            "target_price": price,
+            "target_unit_price": _unit10(price, n),
+            "benchmark_price": bench_price,
+            "benchmark_unit_price": bench_unit,
+            "benchmark_converted": ev.converted,
+            "factors": ev.factors,
+            "ratio": ev.ratio,
+            "severity": ev.severity,
+            "limit_price": ev.limit,
+            "overcharge": (price - ev.limit).quantize(CENT, rounding=ROUND_HALF_UP),
+            "rule_set_version": rule_set_version,
+        }
+
+
+_TEN = Decimal("1E-10")
+CENT = Decimal("0.01")
+
+
+def _unit10(price: Decimal, n: int) -> Decimal:
+    """P / n half-up to 10 decimals (50 significant digits first: no double rounding in practice)."""
+    with localcontext() as ctx:
+        ctx.prec = 50
+        return (price / n).quantize(_TEN, rounding=ROUND_HALF_UP)
+
+
+COPY_COLUMNS = [
+    "round_id",
+    "listing_id",
+    "rule_code",
+    "manufacturer_id",
+    "generic_name",
+    "form_group",
+    "benchmark_listing_id",
+    "benchmark_reference_id",
+    "benchmark_province",
+    "target_price",
+    "target_unit_price",
+    "benchmark_price",
+    "benchmark_unit_price",
+    "benchmark_converted",
+    "factors",
+    "ratio",
+    "severity",
+    "limit_price",
+    "overcharge",
+    "rule_set_version",
+    "status",
+    "adjusted_limit_price",
+    "lock_version",
+    "updated_at",
+]
+
+
+def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = None) -> int:
+    """Insert flags: COPY on PostgreSQL, bulk_create elsewhere. Returns the count."""
+    now = timezone.now()
+    count = 0
+    if connection.vendor == "postgresql":
+        table = Flag._meta.db_table
+        cols = ", ".join(COPY_COLUMNS)
+        with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        *(row[c] for c in COPY_COLUMNS[:14]),
+                        json.dumps(row["factors"], ensure_ascii=False),
+                        *(row[c] for c in COPY_COLUMNS[15:20]),
+                        FlagStatus.PENDING,
+                        None,
+                        0,
+                        now,
+                    ]
+                )
+                count += 1
+                if progress and count % 50_000 == 0:
+                    progress(count)
+        return count
+    batch: list[Flag] = []
+    for row in rows:
+        batch.append(Flag(**row))
+        count += 1
+        if len(batch) >= 2000:
+            Flag.objects.bulk_create(batch)
+            batch.clear()
+    if batch:
+        Flag.objects.bulk_create(batch)
+    return count
+
+
+def detect(
+    *,
+    round_id: int,
+    catalogue_version_id: int,
+    reference_set_id: int | None,
+    params: RuleParams,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Compute and insert the round's flags (caller deleted old ones in the same transaction)."""
+    step = progress or (lambda _p: None)
+    listings = load_listings(catalogue_version_id, params)
+    step(20)
+    if listings.empty:
+        return 0
+    listings = prepare(listings, params)
+    refs = load_references(reference_set_id, params) if "FOUR_SAME_NATIONAL" in params.rules_enabled else None
+    step(35)
+    flags = compute_flags(listings, refs, params)
+    step(70)
+    return store_flags(flag_rows(round_id, listings, refs, flags, params.version))

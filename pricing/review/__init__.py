@@ -1,0 +1,1 @@
+"""The review workspace: flag lists and details, decisions, publication, explanations, charts, exports."""

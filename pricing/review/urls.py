@@ -1,0 +1,16 @@
+"""Review workspace pages (namespace `pricing`): staff only; publishing admin only."""
+
+from django.urls import path
+
+from pricing.review import views
+
+urlpatterns: list = [
+    path("rounds/", views.round_list, name="round_list"),
+    path("rounds/<int:round_id>/", views.round_overview, name="round_overview"),
+    path("rounds/<int:round_id>/flags/", views.flag_list, name="flag_list"),
+    path("rounds/<int:round_id>/flags/export.csv", views.flag_export_csv, name="flag_export_csv"),
+    path("rounds/<int:round_id>/flags/bulk/", views.flag_bulk_decide, name="flag_bulk_decide"),
+    path("rounds/<int:round_id>/publish/", views.round_publish, name="round_publish"),
+    path("flags/<int:flag_id>/", views.flag_detail, name="flag_detail"),
+    path("flags/<int:flag_id>/decide/", views.flag_decide, name="flag_decide"),
+]

@@ -1,0 +1,334 @@
+"""Review workspace pages (审核工作台): rounds, overview, flag list/detail, decisions, publication.
+
+Thin views: parse input, call one selector or service, render. Staff only; publishing admin only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.permissions import admin_required, staff_required
+from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
+from pricing.review import charts, selectors
+from pricing.review.decisions import DecisionConflict, DecisionError, bulk_decide, decide
+from pricing.review.filters import SORT_LABELS, FlagFilter
+from pricing.review.publication import PublishError, publish_notice
+
+PAGE_SIZES = (20, 50, 100)
+CSV_STREAM_LIMIT = 100_000
+
+
+class PublishForm(forms.Form):
+    """公示: deadline as date + optional time (Asia/Shanghai); no time means the end of that day."""
+
+    deadline_date = forms.DateField(label=gettext_lazy("申诉截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline_time = forms.TimeField(
+        label=gettext_lazy("截止时间（北京时间，留空为当日 23:59:59）"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    notice_text = forms.CharField(
+        label=gettext_lazy("公示说明"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def deadline(self) -> dt.date | dt.datetime:
+        d, t = self.cleaned_data["deadline_date"], self.cleaned_data.get("deadline_time")
+        return dt.datetime.combine(d, t) if t else d
+
+
+def _explanation(flag: Flag) -> list[dict]:
+    try:
+        from pricing.review.explain import explain_flag
+    except ImportError:  # the engine's module not there yet
+        return []
+    return explain_flag(flag)
+
+
+@staff_required
+def round_list(request: HttpRequest) -> HttpResponse:
+    rounds = selectors.round_summaries(request.user)
+    return render(request, "pricing/round_list.html", {"rounds": rounds})
+
+
+def _round_or_404(request: HttpRequest, round_id: int):
+    return get_object_or_404(selectors.rounds_for(request.user), pk=round_id)
+
+
+def _round_changes(rnd) -> dict[str, Any] | None:
+    """Round-to-round comparison from the engine, when it provides one."""
+    try:
+        from pricing.review.comparison import compare_rounds, previous_round
+    except ImportError:
+        return None
+    previous = previous_round(rnd)
+    if previous is None:
+        return None
+    return {"previous": previous, "result": compare_rounds(rnd, previous)}
+
+
+@staff_required
+def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
+    rnd = _round_or_404(request, round_id)
+    counts = selectors.round_counts(rnd.pk)
+    by_count = selectors.top_manufacturers(rnd.pk, "n")
+    by_amount = selectors.top_manufacturers(rnd.pk, "amount")
+    edges, hist = selectors.ratio_histogram(rnd.pk)
+    figures = {
+        "chart_rule_severity": charts.rule_severity_chart(counts.rule_severity),
+        "chart_ratio": charts.ratio_histogram_chart(edges, hist),
+        "chart_top_count": charts.top_manufacturers_chart(by_count, "n", _("纠偏数最多的生产企业"), _("纠偏数")),
+        "chart_top_amount": charts.top_manufacturers_chart(
+            by_amount, "amount", _("超限金额 Σ(P_t − L_t) 最高的生产企业"), _("元")
+        ),
+    }
+    context = {
+        "round": rnd,
+        "counts": counts,
+        "rule_rows": [(c, counts.by_rule.get(c.value, 0)) for c in RuleCode],
+        "severity_rows": [(s, counts.by_severity.get(s.value, 0)) for s in Severity],
+        "status_rows": [(s, counts.by_status.get(s.value, 0)) for s in FlagStatus],
+        "figures": figures,
+        "changes": _round_changes(rnd),
+        "publish_form": PublishForm() if request.user.is_admin_role and rnd.status == RoundStatus.DRAFT else None,
+    }
+    return render(request, "pricing/round_overview.html", context)
+
+
+def _filtered(request: HttpRequest, rnd) -> FlagFilter:
+    return FlagFilter(
+        request.GET,
+        queryset=selectors.flag_list(request.user, rnd.pk),
+        catalogue_version_id=rnd.catalogue_version_id,
+    )
+
+
+# list filter → the engine's background-export filter keys (pricing.views_engine.EXPORT_FILTER_KEYS)
+_EXPORT_KEYS = {
+    "rule": "rule_code",
+    "severity": "severity",
+    "status": "status",
+    "manufacturer": "manufacturer",
+    "q": "generic_name",
+}
+
+
+def _engine_export_filters(request: HttpRequest) -> str:
+    query = QueryDict(mutable=True)
+    for ours, theirs in _EXPORT_KEYS.items():
+        if request.GET.get(ours):
+            query[theirs] = request.GET[ours]
+    return query.urlencode()
+
+
+class _TwoStepPaginator(Paginator):
+    """Pages of a large round in two steps: the page's ids in the filter's order (no joins, so a
+    deep OFFSET only walks the sort index), then the shown columns of those rows alone."""
+
+    def page(self, number: Any) -> Any:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        position = {pk: i for i, pk in enumerate(ids)}
+        rows = sorted(self.object_list.filter(pk__in=ids).order_by(), key=lambda f: position[f.pk])
+        return self._get_page(rows, number, self)
+
+
+def _label_rows(flags: Any) -> None:
+    """Choice labels for the list rows, translated once per request: `get_FOO_display()` rebuilds
+    and translates the whole choice list on every call (3 × 50 calls per page)."""
+    labels = {
+        "rule": {c.value: str(c.label) for c in RuleCode},
+        "severity": {s.value: str(s.label) for s in Severity},
+        "status": {s.value: str(s.label) for s in FlagStatus},
+    }
+    for f in flags:
+        f.rule_label = labels["rule"].get(f.rule_code, f.rule_code)
+        f.severity_label = labels["severity"].get(f.severity, f.severity)
+        f.status_label = labels["status"].get(f.status, f.status)
+
+
+@staff_required
+def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
+    rnd = _round_or_404(request, round_id)
+    flt = _filtered(request, rnd)
+    try:
+        per_page = int(request.GET.get("per_page", 50))
+    except ValueError:
+        per_page = 50
+    per_page = per_page if per_page in PAGE_SIZES else 50
+    page = _TwoStepPaginator(flt.qs, per_page).get_page(request.GET.get("page"))
+    _label_rows(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "round": rnd,
+        "filter": flt,
+        "page": page,
+        "query": query.urlencode(),
+        "full_query": request.GET.urlencode(),
+        "form_groups": selectors.form_groups(rnd),
+        "sort_labels": SORT_LABELS,
+        "page_sizes": PAGE_SIZES,
+        "per_page": per_page,
+        "open": rnd.status == RoundStatus.DRAFT,
+        "csv_limit": CSV_STREAM_LIMIT,
+        "export_filters": _engine_export_filters(request),
+    }
+    return render(request, "pricing/flag_list.html", context)
+
+
+@staff_required
+def flag_export_csv(request: HttpRequest, round_id: int) -> HttpResponse:
+    """CSV of the current filter, written by the engine's exporter (≤ 100,000 rows)."""
+    rnd = _round_or_404(request, round_id)
+    try:
+        from pricing.review.exports import flags_for_export, write_csv
+    except ImportError:
+        raise Http404(_("导出功能尚未启用。")) from None
+    qs = _filtered(request, rnd).qs
+    if qs.count() > CSV_STREAM_LIMIT:
+        messages.error(request, _("结果超过 %(n)d 条，请使用后台导出。") % {"n": CSV_STREAM_LIMIT})
+        return redirect(f"{reverse('pricing:flag_list', args=[rnd.pk])}?{request.GET.urlencode()}")
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
+    response["Content-Disposition"] = f'attachment; filename="flags-{rnd.pk}-{stamp}.csv"'
+    rows = flags_for_export(rnd, "all").filter(pk__in=qs.values("pk")).order_by(*qs.query.order_by)
+    write_csv(rows, response)
+    return response
+
+
+def _detail_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
+    group = selectors.comparison_group(flag) if flag.listing_id else []
+    limit_unit = (flag.effective_limit_price / flag.listing.pack_quantity).quantize(Decimal("0.0001"))
+    target_label = f"{flag.listing.strength}×{flag.listing.pack_quantity}"
+    return {
+        "flag": flag,
+        "round": flag.round,
+        "explanation": _explanation(flag),
+        "group": group,
+        "group_chart": charts.comparison_group_chart(group, limit_unit, target_label) if group else None,
+        "limit_unit": limit_unit,
+        "decisions": selectors.decisions_of(flag),
+        "appeals": selectors.appeal_events_of(flag),
+        "others": selectors.other_flags_on_listing(flag),
+        "open": flag.round.status == RoundStatus.DRAFT,
+        "actions": FlagDecision.Action,
+        "back": request.GET.get("back", ""),
+    }
+
+
+@staff_required
+def flag_detail(request: HttpRequest, flag_id: int) -> HttpResponse:
+    try:
+        flag = selectors.flag_detail(request.user, flag_id)
+    except Flag.DoesNotExist:
+        raise Http404 from None
+    return render(request, "pricing/flag_detail.html", _detail_context(request, flag))
+
+
+@staff_required
+@require_POST
+def flag_decide(request: HttpRequest, flag_id: int) -> HttpResponse:
+    """POST action, expected_version, reason, new_limit. 409 with the current state on conflict."""
+    if not selectors.flags_for(request.user).filter(pk=flag_id).exists():
+        raise Http404
+    try:
+        version = int(request.POST.get("expected_version", ""))
+    except ValueError:
+        version = -1
+    try:
+        flag = decide(
+            flag_id,
+            request.POST.get("action", ""),
+            user=request.user,
+            expected_version=version,
+            reason=request.POST.get("reason", ""),
+            new_limit=request.POST.get("new_limit"),
+        )
+    except DecisionError as exc:
+        flag = selectors.flag_detail(request.user, flag_id)
+        context = _detail_context(request, flag)
+        context["decision_error"] = exc.message
+        context["conflict"] = getattr(exc, "current_state", None)
+        status = 409 if isinstance(exc, DecisionConflict) else 400
+        return render(request, "pricing/flag_detail.html", context, status=status)
+    messages.success(request, _("已记录：%(s)s。") % {"s": flag.get_status_display()})
+    url = reverse("pricing:flag_detail", args=[flag_id])
+    back = request.POST.get("back", "")
+    return redirect(f"{url}?back={back}" if back else url)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next", "")
+    ok = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+    return target if target and ok else fallback
+
+
+@staff_required
+@require_POST
+def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
+    rnd = _round_or_404(request, round_id)
+    ids: list[int] = []
+    for raw in request.POST.getlist("flag_ids"):
+        if raw.isdigit():
+            ids.append(int(raw))
+    in_round = set(Flag.objects.filter(round=rnd, pk__in=ids).values_list("pk", flat=True))
+    versions = {}
+    for i in in_round:
+        raw = request.POST.get(f"v_{i}", "")
+        if raw.isdigit():
+            versions[i] = int(raw)
+    back = _safe_next(request, reverse("pricing:flag_list", args=[rnd.pk]))
+    try:
+        result = bulk_decide(
+            sorted(in_round),
+            request.POST.get("action", ""),
+            user=request.user,
+            reason=request.POST.get("reason", ""),
+            expected_versions=versions,
+        )
+    except DecisionError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    text = _("批量处理完成：%(done)d 条已处理") % {"done": len(result.done)}
+    if result.skipped:
+        text += _("，%(n)d 条跳过（已被他人处理或状态不符，请刷新查看）") % {"n": len(result.skipped)}
+    messages.success(request, text + "。")
+    return redirect(back)
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def round_publish(request: HttpRequest, round_id: int) -> HttpResponse:
+    rnd = _round_or_404(request, round_id)
+    form = PublishForm(request.POST or None)
+    error = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            publish_notice(
+                rnd.pk, user=request.user, deadline=form.deadline(), notice_text=form.cleaned_data["notice_text"]
+            )
+        except PublishError as exc:
+            error = exc.message
+        else:
+            messages.success(request, _("批次已公示，已通知相关生产企业。"))
+            return redirect("pricing:round_overview", round_id=rnd.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "pricing/publish.html", {"round": rnd, "form": form, "error": error}, status=status)
