@@ -20,12 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from pricing.engine.defaults import DEFAULT_PARAMS
 
 from .ingest.errors import DuplicateImport, IngestRejected, RowError
 from .ingest.load import check_references, delete_staged, stage_listings
 from .ingest.pipeline import prepare_catalogue, prepare_reference
 from .models import CatalogueVersion, ImportStatus, Listing, ReferencePrice, ReferencePriceSet
+from .vocabulary import current_vocabulary
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +33,6 @@ MAX_ATTEMPTS = 3
 MAX_STORED_ERRORS = 10_000  # the error report keeps this many rows; error_count has the total
 ALLOWED_SUFFIXES = (".csv", ".xlsx")
 DEFAULT_PROVINCE = "湖南"
-
-
-def rule_params() -> dict[str, Any]:
-    """Parameters of the current (latest) rule set, over the shipped defaults."""
-    from pricing.models import RuleSet
-
-    latest = RuleSet.objects.order_by("-version").values_list("params", flat=True).first()
-    return {**DEFAULT_PARAMS, **(latest or {})}
 
 
 def file_sha256(path: Path) -> str:
@@ -193,7 +185,10 @@ def _run(version_id: int, *, sheet: str | None = None) -> tuple[CatalogueVersion
         try:
             _check_not_duplicate(version.source_hash, version.province, exclude_id=version_id)
             data = prepare_catalogue(
-                _source_file(version), rule_params(), sheet=sheet, on_progress=lambda p: _set_progress(version_id, p)
+                _source_file(version),
+                current_vocabulary(),
+                sheet=sheet,
+                on_progress=lambda p: _set_progress(version_id, p),
             )
         except IngestRejected as rejection:
             return _reject(version_id, rejection), rejection
@@ -283,7 +278,7 @@ def import_reference_prices(
     source_hash = file_sha256(path)
     actor = user if getattr(user, "is_authenticated", False) else None
     try:
-        frame = prepare_reference(path, rule_params())
+        frame = prepare_reference(path, current_vocabulary())
     except IngestRejected as rejection:
         with transaction.atomic():
             price_set = ReferencePriceSet.objects.create(

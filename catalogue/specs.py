@@ -67,10 +67,23 @@ def _content(text: str) -> tuple[Decimal, str] | None:
     return None
 
 
+_MICRO = re.compile(r"(?<=\d)(?:mcg|ug)(?![a-z])")
+
+
+def spec_text(raw: object) -> str:
+    """The normalised 规格 text used to tell specs apart (FORMATS.md §5.3: 规格 noise is not meaning).
+
+    NFKC (full-width → half-width, '：' → ':'), no whitespace at all (`2 ml : 30 mg` = `2ml:30mg`),
+    Latin letters in lower case (`20MG` = `20mg`, `400万IU` = `400万iu`), and `mcg`/`ug` = `μg`.
+    """
+    text = _SPACES.sub("", normalise_text(raw)).lower()
+    return _MICRO.sub("μg", text)
+
+
 @lru_cache(maxsize=200_000)
 def parse_strength(raw: str) -> ParsedSpec:
     """Parse a 规格 text such as '10mg', '0.25g', '40万单位', '2ml:30mg', '10ml'."""
-    norm = normalise_text(raw)
+    norm = spec_text(raw)
     text = _PAREN.sub("", norm).replace(" ", "").lower()
     m = _VOL_CONTENT.match(text)
     if m:

@@ -2,14 +2,15 @@
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from django.utils.translation import gettext as _
 
 from catalogue.specs import form_group, normalise_text, parse_strength
+from catalogue.vocabulary import Vocabulary
 
-from .errors import IngestRejected
+from .dialect import SPEC_PACK_HEADER, apply_values, locate_header, rename_headers, split_spec_pack_column
+from .errors import IngestRejected, RowError
 from .headers import CATALOGUE_COLUMNS, REFERENCE_COLUMNS, match_headers
 from .normalise import NormalisedCatalogue, map_unique, normalise_catalogue
 from .readers import read_table
@@ -19,15 +20,25 @@ Progress = Callable[[int], None]
 
 
 def prepare_catalogue(
-    path: Path, params: dict[str, Any], *, sheet: str | None = None, on_progress: Progress | None = None
+    path: Path,
+    vocabulary: Vocabulary,
+    *,
+    sheet: str | None = None,
+    on_progress: Progress | None = None,
+    header_map: dict[str, str] | None = None,
 ) -> NormalisedCatalogue:
-    """Read, match headers, validate every row, normalise. Raises IngestRejected with all errors."""
+    """Read, understand the dialect (FORMATS.md §5), validate every row, normalise.
+
+    `header_map` (header as written → column key) comes from the province's import profile.
+    Raises IngestRejected with all errors."""
     frame = read_table(path, sheet=sheet)
     if on_progress:
         on_progress(10)
-    frame, extras = match_headers(frame, CATALOGUE_COLUMNS)
-    frame = clean(frame, CATALOGUE_COLUMNS)
-    errors = validate_catalogue(frame, tier_aliases=params["tier_aliases"])
+    frame = rename_headers(locate_header(frame, CATALOGUE_COLUMNS, header_map), CATALOGUE_COLUMNS, header_map)
+    dialect = split_spec_pack_column(frame)
+    frame, extras = match_headers(dialect.frame, CATALOGUE_COLUMNS)
+    frame = apply_values(clean(frame, CATALOGUE_COLUMNS), vocabulary)
+    errors = _with_dialect_errors(validate_catalogue(frame, tier_aliases=vocabulary.tier_aliases), dialect.errors)
     if errors:
         raise IngestRejected(_("文件有 %(n)d 处错误，未导入；请修改后重新上传") % {"n": len(errors)}, errors)
     if on_progress:
@@ -35,16 +46,29 @@ def prepare_catalogue(
     data = normalise_catalogue(
         frame,
         extras,
-        form_aliases=params["form_aliases"],
-        tier_aliases=params["tier_aliases"],
-        tier_classes=params["tier_classes"],
+        form_aliases=vocabulary.form_aliases,
+        tier_aliases=vocabulary.tier_aliases,
+        tier_classes=vocabulary.tier_classes,
     )
+    data.warnings = dialect.warnings + data.warnings
     if on_progress:
         on_progress(30)
     return data
 
 
-def prepare_reference(path: Path, params: dict[str, Any]) -> pd.DataFrame:
+def _with_dialect_errors(errors: list[RowError], dialect_errors: list[RowError]) -> list[RowError]:
+    """Validation errors plus unsplittable 规格包装; a row whose 规格包装 failed is not also told that
+    its (derived) 规格 / 转换比 are empty."""
+    if not dialect_errors:
+        return errors
+    failed = {e.row for e in dialect_errors}
+    kept = [e for e in errors if not (e.row in failed and e.column in ("规格", "转换比"))]
+    order = {c.header: i for i, c in enumerate(CATALOGUE_COLUMNS)}
+    order[SPEC_PACK_HEADER] = order["规格"]
+    return sorted(kept + dialect_errors, key=lambda e: (e.row, order.get(e.column, 99)))
+
+
+def prepare_reference(path: Path, vocabulary: Vocabulary) -> pd.DataFrame:
     """Reference-price rows (FORMATS.md §2) with normalised matching keys."""
     frame = read_table(path)
     frame, _extras = match_headers(frame, REFERENCE_COLUMNS)
@@ -52,7 +76,7 @@ def prepare_reference(path: Path, params: dict[str, Any]) -> pd.DataFrame:
     errors = validate_reference(frame)
     if errors:
         raise IngestRejected(_("文件有 %(n)d 处错误，未导入；请修改后重新上传") % {"n": len(errors)}, errors)
-    aliases = {normalise_text(k): v for k, v in params["form_aliases"].items()}
+    aliases = {normalise_text(k): v for k, v in vocabulary.form_aliases.items()}
     out = pd.DataFrame(index=frame.index)
     out["row_number"] = frame.index.to_numpy() + 2
     out["province"] = frame["province"]

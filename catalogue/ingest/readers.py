@@ -7,6 +7,8 @@ overlapping entries, DTDs), so a hostile file is refused quickly and in bounded 
 """
 
 import codecs
+import csv
+import itertools
 import re
 import struct
 import zipfile
@@ -58,12 +60,44 @@ def detect_encoding(path: Path) -> str:
 _BAD_LINE = re.compile(r"line (\d+)")
 
 
+def _title_lines(path: Path, encoding: str, scan: int = 30) -> int:
+    """Physical lines of narrow title rows above the table (FORMATS.md §5.4).
+
+    A province's export may start with a title (`湖南省挂网药品目录（2024年7月）`) written as a
+    one-cell line: pandas would take it as a one-column header. The leading records narrower than
+    the widest of the first `scan` records are skipped (a title as wide as the table is found later
+    by catalogue.ingest.dialect.locate_header)."""
+    try:
+        with path.open(encoding=encoding, newline="") as fh:
+            head = list(itertools.islice(fh, scan))
+    except UnicodeDecodeError:
+        return 0
+    reader = csv.reader(head)
+    widths: list[tuple[int, int]] = []  # (fields, physical line after the record)
+    try:
+        for record in reader:
+            widths.append((len(record), reader.line_num))
+    except csv.Error:
+        return 0
+    if len(widths) < 2:
+        return 0
+    widest = max(w for w, _line in widths)
+    skipped = 0
+    for width, line in widths:
+        if width >= widest or width > 1:
+            break
+        skipped = line
+    return skipped
+
+
 def read_csv(path: Path) -> pd.DataFrame:
     """Read a CSV with the pandas C engine, every cell as a string."""
     encoding = detect_encoding(path)
+    title_lines = _title_lines(path, encoding)
     try:
         frame = pd.read_csv(
             path,
+            skiprows=title_lines,
             encoding=encoding,
             dtype=object,  # plain Python str cells: pandas' `str` dtype without pyarrow is several times slower
             keep_default_na=False,
@@ -79,6 +113,8 @@ def read_csv(path: Path) -> pd.DataFrame:
         match = _BAD_LINE.search(str(exc))
         where = _("第%(line)s行") % {"line": match.group(1)} if match else ""
         raise IngestRejected(_("CSV 格式错误：%(where)s列数与表头不一致") % {"where": where}) from exc
+    if title_lines:
+        frame.index = frame.index + title_lines  # row numbers stay those of the file
     return frame
 
 

@@ -1,49 +1,17 @@
-"""The default rule set (RULES.md), shipped as rule-set version 1. Pure data, no Django."""
+"""The default rule set (RULES.md), shipped as rule-set version 1. Pure data, no Django.
+
+The alias tables (剂型组, 质量层次, 是否集采中选, 挂网状态) are the catalogue's shipped vocabulary
+(catalogue.vocabulary): normalising a listing is catalogue knowledge, the rule set carries a copy
+an admin may extend in a new version.
+"""
 
 from typing import Any
 
-DEFAULT_FORM_ALIASES: dict[str, str] = {
-    "注射液": "注射剂",
-    "注射剂": "注射剂",
-    "小容量注射液": "注射剂",
-    "注射用无菌粉末": "注射用无菌粉末",
-    "冻干粉针剂": "注射用无菌粉末",
-    "粉针剂": "注射用无菌粉末",
-    "片": "片剂",
-    "片剂": "片剂",
-    "普通片": "片剂",
-    "薄膜衣片": "片剂",
-    "糖衣片": "片剂",
-    "胶囊": "胶囊剂",
-    "胶囊剂": "胶囊剂",
-    "硬胶囊": "胶囊剂",
-    "颗粒": "颗粒剂",
-    "颗粒剂": "颗粒剂",
-}
+from catalogue.vocabulary import FORM_ALIASES, STATUS_ALIASES, TIER_ALIASES, TIER_CLASSES, VBP_ALIASES
 
-# 质量层次 as written in uploads → canonical tier.
-DEFAULT_TIER_ALIASES: dict[str, str] = {
-    "原研": "原研",
-    "参比制剂": "参比制剂",
-    "参比": "参比制剂",
-    "过评": "过评",
-    "通过一致性评价": "过评",
-    "一致性评价": "过评",
-    "视同过评": "视同过评",
-    "未过评": "未过评",
-    "未通过一致性评价": "未过评",
-    "新药": "新药",
-}
-
-# canonical tier → tier class (参比 / 过评 / 新药 / 未过评)
-DEFAULT_TIER_CLASSES: dict[str, str] = {
-    "原研": "参比",
-    "参比制剂": "参比",
-    "过评": "过评",
-    "视同过评": "过评",
-    "新药": "新药",
-    "未过评": "未过评",
-}
+DEFAULT_FORM_ALIASES: dict[str, str] = dict(FORM_ALIASES)
+DEFAULT_TIER_ALIASES: dict[str, str] = dict(TIER_ALIASES)  # 质量层次 as written in uploads → canonical tier
+DEFAULT_TIER_CLASSES: dict[str, str] = dict(TIER_CLASSES)  # canonical tier → tier class
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "k_content": "1.7",
@@ -54,6 +22,8 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "tier_classes": DEFAULT_TIER_CLASSES,
     "tier_aliases": DEFAULT_TIER_ALIASES,
     "form_aliases": DEFAULT_FORM_ALIASES,
+    "vbp_aliases": dict(VBP_ALIASES),
+    "status_aliases": dict(STATUS_ALIASES),
     # Severity bands on r = P_t / L_t: lower bounds, ascending.
     "severity_bands": [["0", "黄"], ["2", "红★"], ["5", "红★★"], ["10", "红★★★"]],
     "rules_enabled": ["TIER_UNEVALUATED", "TIER_EVALUATED", "SAME_MAKER_SPEC", "FOUR_SAME_NATIONAL"],

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from pricing.engine.defaults import DEFAULT_PARAMS
+from pricing.engine.defaults import DEFAULT_FORM_ALIASES, DEFAULT_PARAMS, DEFAULT_TIER_ALIASES
 
 RULE_CODES = ("TIER_UNEVALUATED", "TIER_EVALUATED", "SAME_MAKER_SPEC", "FOUR_SAME_NATIONAL")
 DECIMAL_KEYS = ("k_content", "k_volume", "k_pack", "tolerance_abs", "tolerance_rel")
@@ -72,8 +72,9 @@ class RuleParams:
         return cls(
             **values,
             tier_classes=dict(merged["tier_classes"]),
-            tier_aliases=dict(merged["tier_aliases"]),
-            form_aliases=dict(merged["form_aliases"]),
+            # a rule set's alias tables extend the shipped vocabulary (catalogue.vocabulary)
+            tier_aliases={**DEFAULT_TIER_ALIASES, **merged["tier_aliases"]},
+            form_aliases={**DEFAULT_FORM_ALIASES, **merged["form_aliases"]},
             severity_bands=bands,
             rules_enabled=enabled,
             vbp_winners_are_targets=bool(merged["vbp_winners_are_targets"]),
