@@ -163,12 +163,20 @@ def normalise_catalogue(
     return NormalisedCatalogue(out, manufacturers, warnings)
 
 
+def _json_pair(key: str) -> Callable[[Any], str]:
+    prefix = json.dumps(key, ensure_ascii=False) + ": "
+    return lambda value: prefix + json.dumps(value, ensure_ascii=False)
+
+
 def _extra_json(frame: pd.DataFrame, extras: list[str]) -> list[str] | str:
     """Unknown extra columns as a JSON object text per row ('{}' when there are none)."""
     if not extras:
         return "{}"
-    records = frame[extras].to_dict("records")
-    return [json.dumps(r, ensure_ascii=False) for r in records]
+    # each `"key": value` pair JSON-escaped once per distinct value, then one string join per row
+    parts = [map_unique(frame[e].astype(object), _json_pair(str(e))) for e in extras]
+    if len(parts) == 1:
+        return ["{" + p + "}" for p in parts[0]]
+    return ["{" + ", ".join(cells) + "}" for cells in zip(*parts, strict=True)]
 
 
 LISTING_FIELDS: tuple[str, ...] = (
