@@ -72,6 +72,9 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "pricing:export_status": STAFF,
     "pricing:export_download": STAFF,
     "pricing:whatif": ADMIN,
+    "pricing:round_blind_spots": STAFF,
+    "pricing:round_blind_spots_download": STAFF,
+    "pricing:round_why_not_flagged": STAFF,
     # pricing: review workspace
     "pricing:round_list": STAFF,
     "pricing:round_overview": STAFF,

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pricing.engine import views
+from pricing.engine import coverage_views, views
 
 urlpatterns: list = [
     path("rounds/new/", views.round_create, name="round_create"),
@@ -12,4 +12,11 @@ urlpatterns: list = [
     path("exports/<int:job_id>/", views.export_status, name="export_status"),
     path("exports/<int:job_id>/download/", views.export_download, name="export_download"),
     path("whatif/", views.whatif, name="whatif"),
+    path("rounds/<int:round_id>/blind-spots/", coverage_views.blind_spots_section, name="round_blind_spots"),
+    path(
+        "rounds/<int:round_id>/blind-spots.<str:fmt>",
+        coverage_views.blind_spots_download,
+        name="round_blind_spots_download",
+    ),
+    path("rounds/<int:round_id>/why/", coverage_views.why_not_flagged, name="round_why_not_flagged"),
 ]
