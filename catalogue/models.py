@@ -172,3 +172,66 @@ class ReferencePrice(models.Model):
     class Meta:
         ordering = ["price_set_id", "row_number"]
         indexes = [models.Index(fields=["price_set", "nhsa_code"])]
+
+
+class ListingCorrection(models.Model):
+    """人工修正: a regulator's correction of a listing's 规格 / 转换比 / 剂型组 / 质量层次.
+
+    Keyed by 挂网编号 (one listing of the province) or by the normalised product (通用名 + 生产企业 +
+    规格, across catalogue versions). Rows are never edited: a change is a new version of the same key,
+    and `active=False` in the newest version withdraws it. Applied at detection (pricing reads
+    listings through the corrections); the stored upload itself is never changed.
+    """
+
+    province = models.CharField(_("省份"), max_length=50)
+    listing_code = models.CharField(_("挂网编号"), max_length=64, blank=True)
+    product_key = models.CharField(_("产品（通用名|生产企业|规格）"), max_length=700, blank=True)
+    version = models.PositiveIntegerField(_("版本"))
+    strength = models.CharField(_("修正后规格"), max_length=200, blank=True)
+    pack_quantity = models.PositiveIntegerField(_("修正后转换比"), null=True, blank=True)
+    form_group = models.CharField(_("修正后剂型组"), max_length=100, blank=True)
+    quality_tier = models.CharField(_("修正后质量层次"), max_length=20, blank=True)
+    active = models.BooleanField(_("生效"), default=True)
+    reason = models.TextField(_("修正原因"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["province", "listing_code", "product_key", "-version"]
+        verbose_name = _("人工修正")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "listing_code", "product_key", "version"], name="listing_correction_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province} {self.listing_code or self.product_key} v{self.version}"
+
+
+class ImportProfile(models.Model):
+    """导入配置: a province's mapping of unknown headers and values to canonical ones (FORMATS.md §5.5).
+
+    Versioned like rule sets: saving creates version N+1, the newest version of a name is applied to
+    the next upload of that province (`import_catalogue --profile NAME` on the command line).
+    """
+
+    name = models.CharField(_("名称"), max_length=50)
+    version = models.PositiveIntegerField(_("版本"))
+    header_map = models.JSONField(_("表头映射"), default=dict, blank=True)  # header as written → column key
+    value_map = models.JSONField(_("取值映射"), default=dict, blank=True)  # column key → {value → canonical}
+    note = models.TextField(_("说明"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "-version"]
+        verbose_name = _("导入配置")
+        constraints = [models.UniqueConstraint(fields=["name", "version"], name="import_profile_version")]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import correction_views, views
 
 app_name = "catalogue"
 urlpatterns = [
@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.version_detail, name="version_detail"),
     path("<int:pk>/progress/", views.version_progress, name="version_progress"),
     path("<int:pk>/errors.xlsx", views.version_errors_xlsx, name="version_errors_xlsx"),
+    path("corrections/", correction_views.corrections, name="corrections"),
 ]

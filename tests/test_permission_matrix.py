@@ -133,6 +133,7 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "catalogue:version_detail": STAFF,
     "catalogue:version_progress": STAFF,
     "catalogue:version_errors_xlsx": STAFF,
+    "catalogue:corrections": STAFF,
     "catalogue_api:version_list": STAFF,
     "catalogue_api:version_upload": STAFF,
     "catalogue_api:version_detail": STAFF,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from catalogue.ingest.normalise import map_unique
 from catalogue.models import Listing, Manufacturer, ReferencePrice
 from catalogue.specs import normalise_text
+from pricing.engine.corrections import annotate, apply_corrections, corrections_for
 from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, prepare_references
 from pricing.engine.rules import run_rules
 from pricing.engine.ruleset import RuleParams
@@ -302,9 +303,10 @@ def detect(
     step(20)
     if listings.empty:
         return 0
+    listings, notes = apply_corrections(listings, corrections_for(catalogue_version_id), params)  # 人工修正
     listings = prepare(listings, params)
     refs = load_references(reference_set_id, params) if "FOUR_SAME_NATIONAL" in params.rules_enabled else None
     step(35)
     flags = compute_flags(listings, refs, params)
     step(70)
-    return store_flags(flag_rows(round_id, listings, refs, flags, params.version))
+    return store_flags(annotate(flag_rows(round_id, listings, refs, flags, params.version), notes))

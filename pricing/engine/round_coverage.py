@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from catalogue.models import Listing
 from pricing.engine import detection
 from pricing.engine.benchmark import Columns, evaluate_one
+from pricing.engine.corrections import apply_corrections, corrections_for
 from pricing.engine.coverage import REASONS, blind_spots, reason_counts, rule_pairs
 from pricing.engine.frame import prepare
 from pricing.engine.limits import Side, evaluate_reference
@@ -52,6 +53,7 @@ def _params(round_: CorrectionRound) -> RuleParams:
 def _coverage(round_: CorrectionRound, listings: pd.DataFrame, params: RuleParams) -> Coverage:
     if listings.empty:
         return Coverage(listings.assign(reason=pd.Series(dtype=object)), {}, None, params)
+    listings, _notes = apply_corrections(listings, corrections_for(round_.catalogue_version_id), params)
     listings = prepare(listings.reset_index(drop=True), params)
     refs = None
     if "FOUR_SAME_NATIONAL" in params.rules_enabled:

@@ -50,6 +50,10 @@ def explain_flag(flag: Any) -> list[dict[str, str]]:
     def add(label: str, value: str) -> None:
         steps.append({"label": label, "value": value})
 
+    for note in f.get("corrections", []):  # 人工修正 of the target (pricing.engine.corrections)
+        add(_("人工修正（目标药品）"), note)
+    for note in f.get("benchmark_corrections", []):
+        add(_("人工修正（比价药品）"), note)
     add(_("目标药品最小制剂单价 u_t = P_t / n_t"), f"{p_t} / {n_t} = {_unit(flag.target_unit_price)}")
 
     if kind == "reference":
