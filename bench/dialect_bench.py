@@ -14,6 +14,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -111,9 +112,12 @@ def run_one(path: Path) -> dict:
     from catalogue import services
 
     started = time.perf_counter()
+    cpu_started = time.process_time()
     version = services.import_catalogue(path, province=f"BENCH-{time.time_ns()}", label="dialect bench")
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     return {
+        "cpu_s": round(cpu, 2),
         "file": path.name,
         "database": connection.vendor,
         "import_s": round(elapsed, 2),
@@ -138,6 +142,7 @@ def main() -> None:
     _setup_django()
     canonical, dialect = write_files(args.rows, args.seed, args.workdir)
     times: dict[str, list[float]] = {"§1": [], "§5": []}
+    cpus: dict[str, list[float]] = {"§1": [], "§5": []}
     for _ in range(args.repeat):
         for label, path in (("§1", canonical), ("§5", dialect)):
             load = os.getloadavg()[0]
@@ -145,12 +150,19 @@ def main() -> None:
             out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
             result = json.loads(out)
             times[label].append(result["import_s"])
+            cpus[label].append(result["cpu_s"])
             print(
-                f"{label} {result['rows']:>9,} rows → {result['database']:<10} import {result['import_s']:>6.2f} s, "
+                f"{label} {result['rows']:>9,} rows → {result['database']:<10} import {result['import_s']:>6.2f} s "
+                f"(CPU of the importing process {result['cpu_s']:.2f} s), "
                 f"warnings {result['warnings']}, peak RSS {result['peak_rss_mib']:,.0f} MiB, load {load:.2f}"
             )
-    best = {k: min(v) for k, v in times.items()}
-    print(f"best §1 {best['§1']:.2f} s, best §5 {best['§5']:.2f} s, ratio {best['§5'] / best['§1']:.2f}")
+    for name, series in (("wall", times), ("CPU", cpus)):
+        med = {k: statistics.median(v) for k, v in series.items()}
+        best = {k: min(v) for k, v in series.items()}
+        print(
+            f"{name}: median §1 {med['§1']:.2f} s, §5 {med['§5']:.2f} s (ratio {med['§5'] / med['§1']:.2f}); "
+            f"best §1 {best['§1']:.2f} s, §5 {best['§5']:.2f} s (ratio {best['§5'] / best['§1']:.2f})"
+        )
 
 
 if __name__ == "__main__":

@@ -37,6 +37,8 @@ def prepare_catalogue(
     frame = rename_headers(locate_header(frame, CATALOGUE_COLUMNS, header_map), CATALOGUE_COLUMNS, header_map)
     dialect = split_spec_pack_column(frame)
     frame, extras = match_headers(dialect.frame, CATALOGUE_COLUMNS)
+    # 规格包装 is a known column, stored as its parts (规格, 转换比, 最小制剂单位, 包装单位), not as an extra
+    extras = [e for e in extras if e != SPEC_PACK_HEADER]
     frame = apply_values(clean(frame, CATALOGUE_COLUMNS), vocabulary)
     errors = _with_dialect_errors(validate_catalogue(frame, tier_aliases=vocabulary.tier_aliases), dialect.errors)
     if errors:
