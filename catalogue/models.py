@@ -50,6 +50,9 @@ class CatalogueVersion(models.Model):
     errors = models.JSONField(_("错误"), default=list, blank=True)
     message = models.TextField(blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    import_profile = models.ForeignKey(
+        "ImportProfile", null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入配置")
+    )
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

@@ -25,6 +25,7 @@ from .ingest.errors import DuplicateImport, IngestRejected, RowError
 from .ingest.load import check_references, delete_staged, stage_listings
 from .ingest.pipeline import prepare_catalogue, prepare_reference
 from .models import CatalogueVersion, ImportStatus, Listing, ReferencePrice, ReferencePriceSet
+from .profiles import latest_profile, vocabulary_with
 from .vocabulary import current_vocabulary
 
 logger = logging.getLogger(__name__)
@@ -96,13 +97,20 @@ def import_catalogue(
     user: Any = None,
     source_name: str | None = None,
     sheet: str | None = None,
+    profile: str | None = None,
 ) -> CatalogueVersion:
-    """Import a catalogue file synchronously. Raises IngestRejected (with every row error) when rejected."""
+    """Import a catalogue file synchronously. Raises IngestRejected (with every row error) when rejected.
+
+    `profile` names the import profile to apply (FORMATS.md §5.5); by default the province's own."""
     path = Path(path)
+    import_profile = latest_profile(profile or province)
+    if profile and import_profile is None:
+        raise IngestRejected(_("没有名为「%(name)s」的导入配置") % {"name": profile})
     source_hash = file_sha256(path)
     _check_not_duplicate(source_hash, province)
     with transaction.atomic():
         version = CatalogueVersion.objects.create(
+            import_profile=import_profile,
             province=province,
             label=label,
             source_name=source_name or path.name,
@@ -152,6 +160,7 @@ def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = ""
         raise
     with transaction.atomic():
         version = CatalogueVersion.objects.create(
+            import_profile=latest_profile(province),
             province=province,
             label=label,
             source_name=name[:255],
@@ -162,6 +171,34 @@ def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = ""
         record(actor=user, action="catalogue.upload", obj=version, after={"file": name, "bytes": size})
         transaction.on_commit(lambda: import_catalogue_version.delay(version.pk))
     return version
+
+
+def reimport_version(version: CatalogueVersion, *, user: Any = None) -> CatalogueVersion:
+    """Import a rejected version's stored file again (e.g. after its province's profile changed)."""
+    from .tasks import import_catalogue_version
+
+    if version.status != ImportStatus.REJECTED:
+        raise IngestRejected(_("只有校验未通过的目录版本可以重新导入"))
+    _check_not_duplicate(version.source_hash, version.province)
+    with transaction.atomic():
+        again = CatalogueVersion.objects.create(
+            import_profile=latest_profile(version.province),
+            province=version.province,
+            label=version.label,
+            source_name=version.source_name,
+            source_path=version.source_path,
+            source_hash=version.source_hash,
+            uploaded_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        record(
+            actor=user,
+            action="catalogue.reimport",
+            obj=again,
+            before={"version": version.pk},
+            after={"profile": str(again.import_profile) if again.import_profile else ""},
+        )
+        transaction.on_commit(lambda: import_catalogue_version.delay(again.pk))
+    return again
 
 
 def process_catalogue_version(version_id: int) -> CatalogueVersion:
@@ -184,11 +221,13 @@ def _run(version_id: int, *, sheet: str | None = None) -> tuple[CatalogueVersion
         delete_staged(version_id)  # whatever an interrupted attempt left behind
         try:
             _check_not_duplicate(version.source_hash, version.province, exclude_id=version_id)
+            profile = version.import_profile
             data = prepare_catalogue(
                 _source_file(version),
-                current_vocabulary(),
+                vocabulary_with(current_vocabulary(), profile),
                 sheet=sheet,
                 on_progress=lambda p: _set_progress(version_id, p),
+                header_map=profile.header_map if profile else None,
             )
         except IngestRejected as rejection:
             return _reject(version_id, rejection), rejection

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import correction_views, views
+from . import correction_views, profile_views, views
 
 app_name = "catalogue"
 urlpatterns = [
@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/progress/", views.version_progress, name="version_progress"),
     path("<int:pk>/errors.xlsx", views.version_errors_xlsx, name="version_errors_xlsx"),
     path("corrections/", correction_views.corrections, name="corrections"),
+    path("<int:pk>/mapping/", profile_views.version_mapping, name="version_mapping"),
 ]

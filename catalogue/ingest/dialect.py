@@ -113,13 +113,24 @@ def locate_header(
     if _recognised(list(frame.columns), lookup, columns):
         return frame
     head = frame.head(HEADER_SCAN_ROWS)
+    best, best_count = -1, _known_count(list(frame.columns), lookup)
     for position in range(len(head)):
         cells = head.iloc[position].tolist()
         if _recognised(cells, lookup, columns):
-            body = frame.iloc[position + 1 :].copy()
-            body.columns = _unique_names(cells)
-            return body
-    return frame
+            best = position
+            break
+        count = _known_count(cells, lookup)
+        if count > best_count and count >= 3:  # a header with some unknown columns (mapped in §5.5)
+            best, best_count = position, count
+    if best < 0:
+        return frame
+    body = frame.iloc[best + 1 :].copy()
+    body.columns = _unique_names(head.iloc[best].tolist())
+    return body
+
+
+def _known_count(names: list[object], lookup: dict[str, str]) -> int:
+    return len({lookup[k] for k in map(header_key, names) if k in lookup})
 
 
 def rename_headers(

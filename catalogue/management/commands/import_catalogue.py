@@ -16,12 +16,13 @@ class Command(BaseCommand):
         parser.add_argument("--province", default=DEFAULT_PROVINCE)
         parser.add_argument("--label", default="")
         parser.add_argument("--sheet", default=None, help="XLSX sheet name (default: the first sheet)")
+        parser.add_argument("--profile", default=None, help="import profile name (default: the province's own)")
 
-    def handle(self, *args, path: Path, province: str, label: str, sheet: str | None, **options):
+    def handle(self, *args, path: Path, province: str, label: str, sheet: str | None, profile: str | None, **options):
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         try:
-            version = import_catalogue(path, province=province, label=label, sheet=sheet)
+            version = import_catalogue(path, province=province, label=label, sheet=sheet, profile=profile)
         except IngestRejected as rejected:
             for line in rejection_lines(rejected.errors):
                 self.stderr.write(line)
