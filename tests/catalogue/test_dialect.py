@@ -101,3 +101,29 @@ def test_unknown_vbp_value_is_still_a_row_error(tmp_path):
     with pytest.raises(IngestRejected) as exc:
         services.import_catalogue(_write(tmp_path, text))
     assert [(e.row, e.column, e.value) for e in exc.value.errors] == [(2, "是否集采中选", "也许")]
+
+
+@pytest.mark.django_db
+def test_dialect_sample_as_xlsx_with_title_row_and_numeric_cells(samples_dir, tmp_path):
+    import xlsxwriter
+
+    with open(samples_dir / "catalogue_sample_dialect.csv", encoding="gb18030", newline="") as fh:
+        rows = list(csv.reader(fh))
+    path = tmp_path / "dialect.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write(0, 0, rows[0][0])  # the title in A1 only, as platforms export it
+    for r, row in enumerate(rows[1:], start=1):
+        for c, cell in enumerate(row):
+            if r > 1 and row[c] and rows[1][c] == "挂网价(元)" and not cell.startswith("¥"):
+                sheet.write_number(r, c, float(cell))  # prices as numeric cells
+            else:
+                sheet.write_string(r, c, cell)
+    book.close()
+    version = services.import_catalogue(path, province="湖南")
+    canonical = services.import_catalogue(samples_dir / "catalogue_sample.csv", province="江西")
+    fields = ("listing_code", "strength_norm", "pack_quantity", "form_group", "tier_class", "listed_price", "is_active")
+    assert sorted(Listing.objects.filter(version=version).values_list(*fields)) == sorted(
+        Listing.objects.filter(version=canonical).values_list(*fields)
+    )
+    assert Listing.objects.get(version=version, listing_code="HN0030").row_number == 13
