@@ -119,12 +119,14 @@ def save_profile(
     note: str = "",
     check_file: Path | None = None,
     vocabulary: Vocabulary | None = None,
+    replace: bool = False,
 ) -> ImportProfile:
-    """Store the mapping as version N+1 of the named profile (the previous version's entries kept).
+    """Store the mapping as version N+1 of the named profile: the previous version's entries are kept
+    (or, with `replace`, the given maps are the whole new version — how entries are removed).
 
     With `check_file`, a mapping that still leaves a required column of that file unmapped is refused."""
     valid_keys = {k for k, _label in column_choices()}
-    previous = latest_profile(name)
+    previous = None if replace else latest_profile(name)
     headers = {**(previous.header_map if previous else {}), **{h: k for h, k in header_map.items() if k}}
     for header, key in headers.items():
         if key not in valid_keys:
@@ -159,6 +161,7 @@ def save_profile(
             raise ProfileRefused(_("映射后仍缺少必填列：%(names)s") % {"names": names})
     with transaction.atomic():
         last = ImportProfile.objects.select_for_update().filter(name=name).aggregate(v=Max("version"))["v"] or 0
+        before = latest_profile(name)
         profile = ImportProfile.objects.create(
             name=name,
             version=last + 1,
@@ -171,7 +174,7 @@ def save_profile(
             actor=user,
             action="catalogue.import_profile",
             obj=profile,
-            before={"version": previous.version if previous else None},
+            before={"version": before.version if before else None},
             after={"version": profile.version, "header_map": headers, "value_map": values},
             reason=note,
         )

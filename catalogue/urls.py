@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:pk>/errors.xlsx", views.version_errors_xlsx, name="version_errors_xlsx"),
     path("corrections/", correction_views.corrections, name="corrections"),
     path("<int:pk>/mapping/", profile_views.version_mapping, name="version_mapping"),
+    path("profiles/", profile_views.profile_list, name="profile_list"),
+    path("profiles/<str:name>/", profile_views.profile_edit, name="profile_edit"),
 ]

@@ -91,3 +91,21 @@ def test_mapping_page_saves_the_profile_and_reimports(client, regulator, tmp_pat
     assert response.url == reverse("catalogue:version_detail", args=[again.pk])
     assert again.status == "active" and again.row_count == 2
     assert ImportProfile.objects.get().value_map == {"quality_tier": {"优质": "过评"}}
+
+
+@pytest.mark.django_db
+def test_profile_page_removes_and_adds_entries_as_a_new_version(client, regulator):
+    save_profile(
+        "某省", header_map={"品种编码": "listing_code"}, value_map={"quality_tier": {"优质": "过评"}}, user=regulator
+    )
+    client.force_login(regulator)
+    assert "某省" in client.get(reverse("catalogue:profile_list")).content.decode()
+    url = reverse("catalogue:profile_edit", args=["某省"])
+    assert 'data-value="优质"' in client.get(url).content.decode()
+    response = client.post(url, {"drop-v:quality_tier:优质": "on", "new_header": "药品名", "new_key": "generic_name"})
+    assert response.status_code == 302
+    latest = ImportProfile.objects.get(name="某省", version=2)
+    assert latest.header_map == {"品种编码": "listing_code", "药品名": "generic_name"} and latest.value_map == {}
+    refused = client.post(url, {"new_header": "编号2", "new_key": "listing_code"}).content.decode()
+    assert "不能映射到同一列" in refused
+    assert ImportProfile.objects.filter(name="某省").count() == 2
