@@ -6,8 +6,8 @@ has a few thousand), so a dialect file costs little more than a §1 file:
 - the header row is found (a title row above it is skipped) and header synonyms are renamed;
 - a combined 规格包装 column is split into 规格 / 转换比 / 最小制剂单位 / 包装单位 (packaging.py);
 - 挂网价格 decorations (¥, 元, thousands separators) are removed;
-- 是否集采中选 / 挂网状态 synonyms become 是/否 and 挂网/暂停/撤网 (质量层次 synonyms are looked
-  up in the vocabulary's tier table by validation and normalisation).
+- 质量层次 / 是否集采中选 / 挂网状态 synonyms become the canonical tier, 是/否 and 挂网/暂停/撤网
+  (looked up case-insensitively, so a profile may map `A级` or `Y`).
 
 Row numbers stay those of the file: the frame's index is untouched (row = index + 2).
 """
@@ -233,9 +233,12 @@ def canonical_choices(values: pd.Series, aliases: dict[str, str]) -> pd.Series:
 
 
 def apply_values(frame: pd.DataFrame, vocabulary: Vocabulary) -> pd.DataFrame:
-    """Prices undecorated and 是否集采中选 / 挂网状态 in canonical words (frame has §1 keys, trimmed)."""
+    """Prices undecorated and 质量层次 / 是否集采中选 / 挂网状态 in canonical words (§1 keys, trimmed).
+
+    Unknown values stay as written, so validation reports them with row and column."""
     frame = frame.copy()
     frame["listed_price"] = clean_prices(frame["listed_price"])
+    frame["quality_tier"] = canonical_choices(frame["quality_tier"], vocabulary.tier_aliases)
     frame["vbp_selected"] = canonical_choices(frame["vbp_selected"], vocabulary.vbp_aliases)
     frame["listing_status"] = canonical_choices(frame["listing_status"], vocabulary.status_aliases)
     return frame

@@ -109,3 +109,11 @@ def test_profile_page_removes_and_adds_entries_as_a_new_version(client, regulato
     refused = client.post(url, {"new_header": "编号2", "new_key": "listing_code"}).content.decode()
     assert "不能映射到同一列" in refused
     assert ImportProfile.objects.filter(name="某省").count() == 2
+
+
+@pytest.mark.django_db
+def test_value_mapping_with_latin_letters(tmp_path, regulator):
+    tiers = {"quality_tier": {"A级": "过评", "优质": "过评"}}
+    save_profile("某省", header_map={"品种编码": "listing_code"}, value_map=tiers, user=regulator)
+    version = services.import_catalogue(_file(tmp_path, ODD.replace("优质", "A级")), province="某省")
+    assert Listing.objects.get(version=version, listing_code="X1").quality_tier == "过评"
