@@ -90,3 +90,24 @@ def later_version(db, sample_round, samples_dir, tmp_path):
 
     path = write_catalogue(tmp_path / "later.csv", later_rows(samples_dir))
     return import_catalogue(path, province="湖南", label="2025年1月")
+
+
+def publish_final(rnd, admin_user):
+    """Notice → appeal window closed early by the admin → final list (the whole confirmed set)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from appeals import publication as appeal_publication
+    from pricing.review.publication import publish_notice
+
+    publish_notice(rnd.pk, user=admin_user, deadline=timezone.now() + dt.timedelta(days=10))
+    appeal_publication.close_appeal_window(rnd.pk, user=admin_user)
+    return appeal_publication.publish_final_list(rnd.pk, user=admin_user)
+
+
+@pytest.fixture
+def final_round(sample_round, admin_user):
+    publish_final(sample_round, admin_user)
+    sample_round.refresh_from_db()
+    return sample_round
