@@ -3,12 +3,17 @@
 from celery import shared_task
 
 from compliance import reminders, services
+from compliance.errors import ComplianceError
 
 
 @shared_task
 def run_check(check_id: int) -> int:
-    """Compute a compliance check (a done check is left alone). Returns its row count."""
-    return services.run_check(check_id).row_count
+    """Compute a compliance check (a done check is left alone). Returns its row count. A check that
+    cannot be computed (nothing in scope) is marked failed with its message, not retried."""
+    try:
+        return services.run_check(check_id).row_count
+    except ComplianceError:
+        return 0
 
 
 @shared_task
