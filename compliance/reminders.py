@@ -15,7 +15,7 @@ from appeals.notifications import company_recipients
 from audit.services import record
 from catalogue.models import Listing
 from compliance.models import AdjustmentDeadline, AdjustmentReminder, ComplianceResult, ComplianceStatus
-from compliance.services import latest_done_check
+from compliance.services import latest_final_check
 from compliance.workdays import CalendarRangeError, working_days_between
 from pricing.review.binding import binding_limits
 from pricing.review.publication import SHANGHAI
@@ -34,7 +34,7 @@ def reminder_kind(working_days_left: int) -> str | None:
 def companies_to_remind(round_id: int) -> dict[int, int]:
     """company id → listings of the final list not yet shown as complied by the latest check."""
     listing_ids = list(binding_limits(round_id, scope="final"))
-    check = latest_done_check(round_id)
+    check = latest_final_check(round_id)
     if check is not None:
         done = ComplianceResult.objects.filter(check_run=check, status=ComplianceStatus.COMPLIED)
         complied = set(done.values_list("listing_id", flat=True))

@@ -18,7 +18,7 @@ from compliance.models import (
     ComplianceStatus,
     EscalationList,
 )
-from pricing.models import CorrectionRound, JobStatus
+from pricing.models import CorrectionRound, FlagStatus, JobStatus, RoundStatus
 
 STATUSES = [s.value for s in ComplianceStatus]
 
@@ -53,8 +53,10 @@ def checks_of(round_id: int) -> QuerySet[ComplianceCheck]:
     return ComplianceCheck.objects.filter(round_id=round_id).select_related("catalogue_version", "requested_by")
 
 
-def latest_check(round_id: int) -> ComplianceCheck | None:
-    return checks_of(round_id).filter(state=JobStatus.DONE).order_by("-id").first()
+def latest_check(round_id: int, scope: str | None = None) -> ComplianceCheck | None:
+    """The newest finished check of a round (of one scope when given)."""
+    qs = checks_of(round_id).filter(state=JobStatus.DONE)
+    return (qs.filter(scope=scope) if scope else qs).order_by("-id").first()
 
 
 def deadline_of(round_id: int) -> AdjustmentDeadline | None:
@@ -138,16 +140,18 @@ class CompanyRound:
 
 
 def company_compliance(user: Any) -> list[CompanyRound]:
-    """The rounds with an adjustment deadline or a check that concern the user's company, with
-    only that company's rows. Nothing for a user without a company."""
+    """Rounds whose final list is published and concerns the user's company, with the adjustment
+    deadline and only that company's rows of the latest check of the final list (checks of other
+    scopes may hold flags never published). Nothing for a user without a company."""
     company_id = getattr(user, "company_id", None)
     if not company_id or not getattr(user, "is_manufacturer", False):
         return []
-    round_ids = set(AdjustmentDeadline.objects.values_list("round_id", flat=True))
-    round_ids |= set(ComplianceCheck.objects.filter(state=JobStatus.DONE).values_list("round_id", flat=True))
     out = []
-    for rnd in CorrectionRound.objects.filter(pk__in=round_ids, flags__manufacturer_id=company_id).distinct():
-        check = latest_check(rnd.pk)
+    rounds = CorrectionRound.objects.filter(
+        status=RoundStatus.FINAL, flags__manufacturer_id=company_id, flags__status=FlagStatus.CONFIRMED
+    ).distinct()
+    for rnd in rounds.order_by("-finalized_at", "-id"):
+        check = latest_check(rnd.pk, scope="final")
         rows = list(check.results.filter(manufacturer_id=company_id).order_by("listing_code", "id")) if check else []
         out.append(CompanyRound(rnd, deadline_of(rnd.pk), check, rows))
     return out

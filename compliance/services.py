@@ -217,8 +217,10 @@ def set_adjustment_deadline(
     return term
 
 
-def latest_done_check(round_id: int) -> ComplianceCheck | None:
-    return ComplianceCheck.objects.filter(round_id=round_id, state=JobStatus.DONE).order_by("-id").first()
+def latest_final_check(round_id: int) -> ComplianceCheck | None:
+    """The newest finished check of the round's final list."""
+    qs = ComplianceCheck.objects.filter(round_id=round_id, state=JobStatus.DONE, scope="final")
+    return qs.order_by("-id").first()
 
 
 def confirm_escalation(round_id: int, check_id: int, *, user: Any, note: str = "") -> EscalationList:
@@ -239,6 +241,8 @@ def confirm_escalation(round_id: int, check_id: int, *, user: Any, note: str = "
         check = ComplianceCheck.objects.filter(pk=check_id, round=rnd, state=JobStatus.DONE).first()
         if check is None:
             raise ComplianceError(_("调价核查 %(id)s 不存在或尚未完成。") % {"id": check_id})
+        if check.scope != "final":
+            raise ComplianceError(_("暂停挂网建议名单只能依据核查范围为最终纠偏清单的核查。"))
         results = list(
             ComplianceResult.objects.filter(check_run=check, status__in=NON_COMPLIANT).values_list("pk", flat=True)
         )

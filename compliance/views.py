@@ -52,8 +52,13 @@ def round_compliance(request: HttpRequest, round_id: int) -> HttpResponse:
             "by_company": selectors.by_company(check),
             "by_rule": selectors.by_rule(check),
             "page": page,
-            "candidates": selectors.escalation_candidates(check),
-            "escalation_form": EscalationForm(initial={"check_id": check.pk}),
+        }
+    final_check = selectors.latest_check(rnd.pk, scope="final")
+    if final_check is not None:
+        context |= {
+            "final_check": final_check,
+            "candidates": selectors.escalation_candidates(final_check),
+            "escalation_form": EscalationForm(initial={"check_id": final_check.pk}),
         }
     return render(request, "compliance/round.html", context)
 

@@ -78,3 +78,12 @@ def test_escalation_only_by_an_admin_after_the_deadline(final_round_feb, admin_u
     assert escalation.entry_count == 5 and escalation.version == 1
     assert AuditEvent.objects.filter(action="compliance.escalation_confirm", object_id=str(escalation.pk)).exists()
     assert EscalationList.objects.count() == 1
+
+
+def test_escalation_needs_a_check_of_the_final_list(final_round_feb, admin_user, later_version):
+    services.set_adjustment_deadline(final_round_feb.pk, working_days=10, user=admin_user)
+    check = services.run_check(
+        services.create_check(final_round_feb.pk, later_version.pk, scope="confirmed", user=admin_user).pk
+    )
+    with pytest.raises(ComplianceError, match="最终纠偏清单"):
+        services.confirm_escalation(final_round_feb.pk, check.pk, user=admin_user)

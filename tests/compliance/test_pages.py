@@ -113,3 +113,12 @@ def test_manufacturer_sees_only_its_own_company(client, checked_round):
     assert 'data-code="HN0021"' in html and "部分调价" in html and "2026-03-05" in html
     assert 'data-code="HN0041"' not in html and other.manufacturer.name not in html
     assert client.get(reverse("compliance:round", args=[checked_round.pk])).status_code == 403
+
+
+def test_manufacturer_sees_nothing_of_a_round_without_a_final_list(client, sample_round, later_version):
+    """A regulator's check of the confirmed flags before publication stays internal."""
+    services.run_check(services.create_check(sample_round.pk, later_version.pk).pk)
+    company = sample_round.flags.get(listing__listing_code="HN0021").manufacturer
+    client.force_login(UserFactory(username="maker_early", role="manufacturer", company=company))
+    html = client.get(reverse("compliance:mine")).content.decode()
+    assert 'data-code="HN0021"' not in html and sample_round.title not in html

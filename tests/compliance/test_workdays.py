@@ -50,7 +50,9 @@ def test_weekends_holidays_and_make_up_days():
 
 
 def test_a_year_the_package_does_not_know_is_a_clear_error():
-    with pytest.raises(CalendarRangeError, match="请升级 chinesecalendar"):
+    from django.utils import translation
+
+    with translation.override("zh-hans"), pytest.raises(CalendarRangeError, match="请升级 chinesecalendar"):
         add_working_days(D(2026, 12, 30), 5)
 
 
