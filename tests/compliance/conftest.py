@@ -111,3 +111,20 @@ def final_round(sample_round, admin_user):
     publish_final(sample_round, admin_user)
     sample_round.refresh_from_db()
     return sample_round
+
+
+@pytest.fixture
+def checked_round(sample_round, later_version, admin_user):
+    """Final list published on Friday 13 Feb 2026, 10 working days to adjust (due 5 Mar), and a
+    check of the later version of its final list."""
+    import datetime as dt
+
+    import time_machine
+
+    from compliance import services
+
+    with time_machine.travel(dt.datetime(2026, 2, 13, 1, 0, tzinfo=dt.UTC), tick=False):
+        publish_final(sample_round, admin_user)
+    services.set_adjustment_deadline(sample_round.pk, working_days=10, user=admin_user)
+    services.run_check(services.create_check(sample_round.pk, later_version.pk, user=admin_user).pk)
+    return sample_round

@@ -16,17 +16,8 @@ from compliance.models import ComplianceCheck, EscalationList
 from tests.compliance.conftest import publish_final
 from tests.factories import UserFactory
 
-FEB_13 = dt.datetime(2026, 2, 13, 1, 0, tzinfo=dt.UTC)
+FEB_13 = dt.datetime(2026, 2, 13, 1, 0, tzinfo=dt.UTC)  # 09:00 in Beijing
 AFTER_DEADLINE = dt.datetime(2026, 3, 6, 1, 0, tzinfo=dt.UTC)  # due 5 Mar (10 working days)
-
-
-@pytest.fixture
-def checked_round(sample_round, later_version, admin_user):
-    with time_machine.travel(FEB_13, tick=False):
-        publish_final(sample_round, admin_user)
-    services.set_adjustment_deadline(sample_round.pk, working_days=10, user=admin_user)
-    services.run_check(services.create_check(sample_round.pk, later_version.pk, user=admin_user).pk)
-    return sample_round
 
 
 def test_regulator_starts_a_check_from_the_page(
