@@ -18,9 +18,10 @@ from compliance.models import (
     ComplianceStatus,
     EscalationList,
 )
-from pricing.models import CorrectionRound, FlagStatus, JobStatus, RoundStatus
+from pricing.models import CorrectionRound, FlagStatus, JobStatus, RoundStatus, RuleCode
 
 STATUSES = [s.value for s in ComplianceStatus]
+RULE_NAMES = dict(RuleCode.choices)
 
 
 def _rate(part: int, total: int) -> Decimal:
@@ -33,6 +34,7 @@ class Breakdown:
 
     label: str
     counts: dict[str, int] = field(default_factory=dict)
+    code: str = ""
 
     @property
     def total(self) -> int:
@@ -92,9 +94,9 @@ def by_rule(check: ComplianceCheck) -> list[Breakdown]:
     rows: dict[str, Breakdown] = {}
     for rules, status in check.results.values_list("rule_codes", "status").iterator(chunk_size=5000):
         for rule in rules:
-            counts = rows.setdefault(rule, Breakdown(rule)).counts
+            counts = rows.setdefault(rule, Breakdown(str(RULE_NAMES.get(rule, rule)), code=rule)).counts
             counts[status] = counts.get(status, 0) + 1
-    return sorted(rows.values(), key=lambda b: b.label)
+    return sorted(rows.values(), key=lambda b: b.code)
 
 
 def across_rounds(limit: int = 20) -> list[Breakdown]:

@@ -160,6 +160,10 @@ def run_check(check_id: int) -> ComplianceCheck:
         )
         raise
     with transaction.atomic():
+        # a concurrent run of the same check may have finished first: keep its rows, not both
+        if ComplianceCheck.objects.select_for_update().get(pk=check_id).state == JobStatus.DONE:
+            check.refresh_from_db()
+            return check
         ComplianceResult.objects.filter(check_run=check).delete()
         ComplianceResult.objects.bulk_create(results, batch_size=2000)
         ComplianceCheck.objects.filter(pk=check_id).update(

@@ -93,3 +93,17 @@ def test_bad_ids_and_paths_are_one_line_chinese_errors(
         call_command("check_compliance", rid, vid, "--output", str(tmp_path / output))
     assert message in str(info.value) and "\n" not in str(info.value)
     assert not ComplianceCheck.objects.filter(state="done").exists()
+
+
+def test_rates_by_rule_and_company(sample_round, later_version):
+    from compliance import selectors
+
+    check = services.run_check(services.create_check(sample_round.pk, later_version.pk).pk)
+    rules = {b.code: (b.cells, b.rate) for b in selectors.by_rule(check)}
+    # HN0001, HN0010, HN0061 complied; HN0042 not adjusted; HN0051 suspended
+    assert rules["TIER_UNEVALUATED"] == ([3, 0, 1, 1, 0], Decimal("60.0"))
+    # HN0031, HN0032 withdrawn; HN0041 not adjusted; HN0092, HN0095 complied; HN0096 new strength above
+    assert rules["SAME_MAKER_SPEC"] == ([2, 0, 1, 2, 1], Decimal("40.0"))
+    companies = {b.label: b for b in selectors.by_company(check)}
+    assert companies["亥制药有限公司"].cells == [1, 0, 0, 0, 1] and companies["亥制药有限公司"].rate == Decimal("100.0")
+    assert companies["辛中药有限公司"].cells == [0, 0, 0, 2, 0] and companies["辛中药有限公司"].rate == Decimal("0.0")
