@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "catalogue",
     "pricing",
     "appeals",
+    "compliance",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,10 @@ CELERY_BEAT_SCHEDULE = {
     "close-expired-appeal-windows": {
         "task": "appeals.tasks.close_expired_windows",
         "schedule": 5 * 60,
+    },
+    "adjustment-deadline-reminders": {
+        "task": "compliance.tasks.send_adjustment_reminders",
+        "schedule": 60 * 60,
     },
 }
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("catalogue/", include("catalogue.urls")),
     path("pricing/", include("pricing.urls")),
     path("appeals/", include("appeals.urls")),
+    path("compliance/", include("compliance.urls")),
     path("api/", include(api_patterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -126,6 +126,14 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "appeals:round_publish_final": ADMIN,
     "appeals:final_export": ADMIN,
     "appeals:final_print": ADMIN,
+    # compliance (调价落实): staff read and start checks; deadline, escalation and its export admin only
+    "compliance:round": STAFF,
+    "compliance:start_check": STAFF,
+    "compliance:set_deadline": ADMIN,
+    "compliance:confirm_escalation": ADMIN,
+    "compliance:escalation_export": ADMIN,
+    "compliance:check_csv": STAFF,
+    "compliance:mine": MAKER,  # the company's own rows only (selectors.company_compliance)
     # catalogue: imports are run by regulators and admins
     "catalogue:version_list": STAFF,
     "catalogue:version_upload": STAFF,
@@ -176,6 +184,8 @@ PARAMS: dict[str, str] = {
     "job_id": "export_job",
     "appeal_id": "appeal",
     "version_id": "catalogue_version",
+    "check_id": "compliance_check",
+    "escalation_id": "escalation",
     "fmt": "csv",
     "name": "湖南",
     "format": "json",
@@ -273,12 +283,20 @@ def world(db, settings, regulator, admin_user, maker_a, maker_b, company_a):
         uploaded_by=maker_a,
     )
     job = ExportJob.objects.create(round=rnd, format="csv", requested_by=regulator)
+    from compliance.models import ComplianceCheck, EscalationList
+
+    check = ComplianceCheck.objects.create(
+        round=rnd, catalogue_version=rnd.catalogue_version, scope="final", state="done"
+    )
+    escalation = EscalationList.objects.create(round=rnd, check_run=check, version=1, confirmed_by=admin_user)
     objects: dict[str, Any] = {
         "round": rnd.pk,
         "flag": flag.pk,
         "appeal": appeal.pk,
         "evidence": evidence.pk,
         "export_job": job.pk,
+        "compliance_check": check.pk,
+        "escalation": escalation.pk,
         "catalogue_version": rnd.catalogue_version_id,
         "content_type": ContentType.objects.get_for_model(type(flag)).pk,
     }

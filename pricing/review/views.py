@@ -33,9 +33,15 @@ CSV_STREAM_LIMIT = 100_000
 
 
 class PublishForm(forms.Form):
-    """公示: deadline as date + optional time (Asia/Shanghai); no time means the end of that day."""
+    """公示: deadline as date + optional time (Asia/Shanghai); no time means the end of that day.
+    Or as a number of working days (工作日, holidays and 调休 from chinesecalendar) from today."""
 
-    deadline_date = forms.DateField(label=gettext_lazy("申诉截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline_date = forms.DateField(
+        label=gettext_lazy("申诉截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    deadline_working_days = forms.IntegerField(
+        label=gettext_lazy("或：自今日起工作日数（如 10 个工作日）"), required=False, min_value=1, max_value=60
+    )
     deadline_time = forms.TimeField(
         label=gettext_lazy("截止时间（北京时间，留空为当日 23:59:59）"),
         required=False,
@@ -44,6 +50,20 @@ class PublishForm(forms.Form):
     notice_text = forms.CharField(
         label=gettext_lazy("公示说明"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        days = data.get("deadline_working_days")
+        if not data.get("deadline_date") and not days and not self.errors:
+            raise forms.ValidationError(_("请填写申诉截止日期，或填写工作日数。"))
+        if days and not data.get("deadline_date"):
+            from compliance.workdays import CalendarRangeError, add_working_days
+
+            try:
+                data["deadline_date"] = add_working_days(timezone.localdate(), days)
+            except CalendarRangeError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
 
     def deadline(self) -> dt.date | dt.datetime:
         d, t = self.cleaned_data["deadline_date"], self.cleaned_data.get("deadline_time")
