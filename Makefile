@@ -4,16 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: venv demo test lint format e2e bench clean
+.PHONY: venv requirements demo test test-fast screenshots lint format e2e bench clean
 
-$(BIN)/.installed: requirements.txt
+# requirements/dev.txt = the runtime set (requirements/runtime.txt, what the image installs) + test tools,
+# both pinned with hashes; edit requirements/*.in and run `make requirements` to regenerate them.
+$(BIN)/.installed: requirements/dev.txt requirements/runtime.txt
 	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11 ($(PY))"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
+
+PIP_COMPILE = var/pip-tools/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-find-links --no-emit-index-url --no-emit-trusted-host
+requirements:
+	test -x var/pip-tools/bin/pip-compile || { $(PY) -m venv var/pip-tools && var/pip-tools/bin/pip install -q pip-tools; }
+	$(PIP_COMPILE) -o requirements/runtime.txt requirements/runtime.in
+	$(PIP_COMPILE) -o requirements/dev.txt requirements/dev.in
 
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
