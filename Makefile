@@ -44,6 +44,17 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Quick loop while editing: no browser journeys, no real workers, nothing marked slow (markers: tests/conftest.py).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not e2e and not slow and not redis" $(PYTEST_ARGS)
+
+e2e: venv
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+# Rewrites the README's screenshots in docs/screenshots/ (other runs write them to var/screenshots/).
+screenshots: venv
+	SCREENSHOTS=1 $(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
 # Benchmarks need the local PostgreSQL (each script uses its own database); figures: docs/benchmarks.md
 bench: venv
 	createdb -h 127.0.0.1 -U postgres jiupian_bench_ingest 2>/dev/null || true
