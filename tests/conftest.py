@@ -76,15 +76,20 @@ requires_postgres = pytest.mark.skipif(not using_postgres(), reason=POSTGRES_REA
 requires_redis = pytest.mark.skipif(redis_url() is None or not _port_open("127.0.0.1", 6379), reason=REDIS_REASON)
 
 E2E_DIR = Path(__file__).resolve().parent / "e2e"
+# Tests that take tens of seconds on the 2-core machine (every URL × role, schemathesis per role).
+SLOW_TESTS = ("tests/test_permission_matrix.py::test_permission_matrix", "tests/platform/test_api_contract.py::")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Apply the markers declared in pyproject.toml, so that `-m "not e2e and not slow and not redis"`
     (make test-fast) selects what it says: tests under tests/e2e/ are `e2e`, tests carrying
-    `requires_postgres` / `requires_redis` are `postgres` / `redis`; a real-worker test is also `slow`."""
+    `requires_postgres` / `requires_redis` are `postgres` / `redis`; a real-worker test and those in
+    SLOW_TESTS are also `slow`."""
     for item in items:
         if E2E_DIR in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(SLOW_TESTS):
             item.add_marker(pytest.mark.slow)
         reasons = {mark.kwargs.get("reason") for mark in item.iter_markers("skipif")}
         if POSTGRES_REASON in reasons:

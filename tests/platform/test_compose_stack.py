@@ -142,6 +142,10 @@ def test_nginx_serves_the_app_over_https(behind_nginx):
     assert stylesheet, "no hashed stylesheet link on the login page"
     css = _https(behind_nginx, stylesheet.group(1))
     assert css.status == 200 and "text/css" in css.getheader("Content-Type")
+    favicon = _https(behind_nginx, "/favicon.ico")
+    assert favicon.status == 302
+    icon = _https(behind_nginx, favicon.getheader("Location"))
+    assert icon.status == 200 and icon.body[:4] == b"\x00\x00\x01\x00"
 
 
 def test_nginx_redirects_http_and_django_still_checks_the_host(behind_nginx):

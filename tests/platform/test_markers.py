@@ -44,6 +44,7 @@ def test_fast_selection_leaves_out_browsers_workers_and_slow_tests(markers):
     for real_services in ("tests/catalogue/test_worker.py", "tests/platform/test_compose_stack.py"):
         assert not [test for test in fast if test.startswith(real_services)], real_services
     assert any(test.startswith("tests/platform/test_compose_file.py") for test in fast)
+    assert not [test for test in fast if test.startswith("tests/platform/test_api_contract.py")]
 
 
 def test_markers_name_browser_postgres_and_redis_tests(markers):
