@@ -48,7 +48,13 @@ def test_dev_set_is_the_runtime_set_plus_test_tools_at_the_same_versions():
     runtime, dev = pins(RUNTIME), pins(DEV)
     assert {name: dev.get(name) for name in runtime} == runtime
     assert {"pytest", "pytest-django", "hypothesis", "playwright", "ruff"} <= dev.keys()
-    assert (ROOT / "requirements.txt").read_text().strip().endswith("-r requirements/dev.txt")
+
+
+def test_requirements_txt_only_includes_the_dev_set():
+    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    stray = [line for line in lines if line and not line.startswith("#") and line != "-r requirements/dev.txt"]
+    assert stray == [], f"move {stray} to requirements/runtime.in or dev.in, then `make requirements`"
+    assert "-r requirements/dev.txt" in lines
 
 
 def _imported_modules(path: Path) -> set[str]:
