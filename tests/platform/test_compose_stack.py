@@ -22,6 +22,7 @@ import pytest
 from tests.conftest import redis_url, requires_postgres, requires_redis
 from tests.platform.compose_native import (
     PUBLIC_HOST,
+    ROOT,
     NativeStack,
     database_url_beside,
     drop_database,
@@ -96,6 +97,41 @@ def test_web_turns_healthy_with_production_settings(running):
 
 def test_worker_answers_its_health_check(running):
     running.wait_healthy("worker")
+
+
+SEND_IMPORT = """
+import django
+django.setup()
+from django.core.files import File
+from catalogue.services import start_catalogue_import
+with open("catalogue/samples/catalogue_sample.csv", "rb") as sample:
+    print(start_catalogue_import(File(sample, name="catalogue_sample.csv"), province="湖南").pk)
+"""
+IMPORT_STATUS = """
+import sys, django
+django.setup()
+from catalogue.models import CatalogueVersion
+print(CatalogueVersion.objects.get(pk=int(sys.argv[1])).status)
+"""
+
+
+def test_worker_runs_a_catalogue_import_sent_by_the_app(running):
+    """Web and worker share the private-data volume and the broker: an upload stored by the app is
+    imported by the worker (the task is sent on commit, as the upload page does)."""
+    running.wait_healthy("worker")
+    env = running.env("web")
+    sent = subprocess.run(["python", "-c", SEND_IMPORT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert sent.returncode == 0, sent.stderr[-3000:]
+    version_id = sent.stdout.split()[-1]
+    deadline, status = time.monotonic() + 90, "pending"
+    while time.monotonic() < deadline and status in ("pending", "importing"):
+        time.sleep(1)
+        check = subprocess.run(["python", "-c", IMPORT_STATUS, version_id], cwd=ROOT, env=env, capture_output=True,
+                               text=True, timeout=60)  # fmt: skip
+        assert check.returncode == 0, check.stderr[-3000:]
+        status = check.stdout.split()[-1]
+    assert status == "active", running.log("worker")
+    assert "catalogue.tasks.import_catalogue_version" in running.log("worker")
 
 
 def test_beat_answers_its_health_check(running):
