@@ -4,16 +4,25 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: venv demo test lint format e2e bench clean
+.PHONY: venv requirements demo test test-fast screenshots lint format e2e bench clean
 
-$(BIN)/.installed: requirements.txt
+# requirements/dev.txt = the runtime set (requirements/runtime.txt, what the image installs) + test tools,
+# both pinned with hashes; edit requirements/*.in and run `make requirements` to regenerate them.
+$(BIN)/.installed: requirements/dev.txt requirements/runtime.txt
 	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11 ($(PY))"; exit 1; }
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -r requirements.txt
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.txt
 	touch $@
 
 venv: $(BIN)/.installed
+
+PIP_COMPILE = var/pip-tools/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-find-links --no-emit-index-url --no-emit-trusted-host
+requirements:
+	test -x var/pip-tools/bin/pip-compile || { $(PY) -m venv var/pip-tools && var/pip-tools/bin/pip install -q pip-tools; }
+	$(PIP_COMPILE) -o requirements/runtime.txt requirements/runtime.in
+	$(PIP_COMPILE) -o requirements/dev.txt requirements/dev.in
 
 demo: venv
 	$(BIN)/python manage.py migrate --noinput
@@ -34,6 +43,17 @@ format: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Quick loop while editing: no browser journeys, no real workers, nothing marked slow (markers: tests/conftest.py).
+test-fast: venv
+	$(BIN)/python -m pytest -m "not e2e and not slow and not redis" $(PYTEST_ARGS)
+
+e2e: venv
+	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
+
+# Rewrites the README's screenshots in docs/screenshots/ (other runs write them to var/screenshots/).
+screenshots: venv
+	SCREENSHOTS=1 $(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 # Benchmarks need the local PostgreSQL (each script uses its own database); figures: docs/benchmarks.md
 bench: venv

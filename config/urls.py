@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
+from config.favicon import favicon
 from config.health import healthz
 
 api_patterns = [
@@ -14,6 +15,7 @@ api_patterns = [
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("accounts/login/", account_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", account_views.logout_view, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

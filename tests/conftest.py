@@ -70,19 +70,39 @@ def celery_worker_command(*extra: str, loglevel: str = "warning") -> list[str]:
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", loglevel]  # fmt: skip
 
 
-requires_postgres = pytest.mark.skipif(
-    not using_postgres(), reason="needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)"
-)
-requires_redis = pytest.mark.skipif(
-    redis_url() is None or not _port_open("127.0.0.1", 6379),
-    reason="needs a Redis broker: set CELERY_BROKER_URL=redis://… with Redis running (CI does)",
-)
+POSTGRES_REASON = "needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)"
+REDIS_REASON = "needs a Redis broker: set CELERY_BROKER_URL=redis://… with Redis running (CI does)"
+requires_postgres = pytest.mark.skipif(not using_postgres(), reason=POSTGRES_REASON)
+requires_redis = pytest.mark.skipif(redis_url() is None or not _port_open("127.0.0.1", 6379), reason=REDIS_REASON)
+
+E2E_DIR = Path(__file__).resolve().parent / "e2e"
+# Tests that take tens of seconds on the 2-core machine (every URL × role, schemathesis per role).
+SLOW_TESTS = ("tests/test_permission_matrix.py::test_permission_matrix", "tests/platform/test_api_contract.py::")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Apply the markers declared in pyproject.toml, so that `-m "not e2e and not slow and not redis"`
+    (make test-fast) selects what it says: tests under tests/e2e/ are `e2e`, tests carrying
+    `requires_postgres` / `requires_redis` are `postgres` / `redis`; a real-worker test and those in
+    SLOW_TESTS are also `slow`."""
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.slow)
+        if item.nodeid.startswith(SLOW_TESTS):
+            item.add_marker(pytest.mark.slow)
+        reasons = {mark.kwargs.get("reason") for mark in item.iter_markers("skipif")}
+        if POSTGRES_REASON in reasons:
+            item.add_marker(pytest.mark.postgres)
+        if REDIS_REASON in reasons:
+            item.add_marker(pytest.mark.redis)
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture
 def samples_dir() -> Path:
-    if not SAMPLES.exists():
-        pytest.skip(f"shared samples not found at {SAMPLES}")
+    """The sample files shipped in the repository: missing ones are a failure, never a skip."""
+    assert SAMPLES.is_dir(), f"sample files missing from the repository: {SAMPLES}"
     return SAMPLES
 
 

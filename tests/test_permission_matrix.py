@@ -56,6 +56,7 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     # accounts / project
     "home": AUTH,
     "healthz": PUBLIC,
+    "favicon": PUBLIC,
     "login": PUBLIC,
     "logout": PUBLIC,  # POST only; logging out an anonymous session is harmless
     "set_language": PUBLIC,

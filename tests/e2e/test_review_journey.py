@@ -1,6 +1,6 @@
 """A regulator reviews the sample round in headless Chromium: overview → filtered list → the
 盐酸法舒地尔注射液 flag (benchmark HN0002, limit 30.96) → confirm → bulk-confirm a page → the
-overview counts change. Screenshots go to docs/screenshots/."""
+overview counts change. Screenshots: var/screenshots/, or docs/screenshots/ with `make screenshots`."""
 
 import re
 

@@ -1,5 +1,6 @@
 """Deployment wiring: security headers, health check, audit immutability, docker-compose, broker outage."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,29 @@ def test_broker_outage_answers_503_not_500(rf):
     response = middleware.process_exception(rf.get("/"), OperationalError("redis down"))
     assert response.status_code == 503
     assert "稍后" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_favicon_is_linked_and_served(client):
+    page = client.get(reverse("login")).content.decode()
+    icon = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert icon and icon.group(1).endswith("favicon.ico")
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response["Location"] == icon.group(1)
+    from django.contrib.staticfiles import finders
+
+    data = Path(finders.find("favicon.ico")).read_bytes()
+    assert data[:4] == b"\x00\x00\x01\x00"  # an ICO header, one 32×32 image
+
+
+@pytest.mark.django_db
+def test_health_check_is_exempt_from_host_and_https_checks(client, settings):
+    """A container probe calls http://127.0.0.1:8000/healthz: no public Host, no X-Forwarded-Proto."""
+    settings.ALLOWED_HOSTS = ["jiupian.example.gov.cn"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    health = client.get("/healthz", HTTP_HOST="127.0.0.1:8000")
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    # every other page still refuses the unknown host and redirects plain HTTP
+    assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
+    assert client.get("/accounts/login/", HTTP_HOST="jiupian.example.gov.cn").status_code == 301

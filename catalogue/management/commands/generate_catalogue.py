@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from catalogue.demo_data import generate_catalogue, write_frame
+from config.cli import output_path, writing
 
 
 class Command(BaseCommand):
@@ -18,15 +19,20 @@ class Command(BaseCommand):
         parser.add_argument("--reference-output", type=Path, default=None)
 
     def handle(self, *args, size: int, seed: int, output: Path, format: str | None, reference_output, **options):
+        output = output_path(output, create_parent=True)
+        if reference_output:
+            reference_output = output_path(reference_output, create_parent=True)
         fmt = format or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
         files = generate_catalogue(size, seed)
-        write_frame(files.catalogue, output, fmt)
+        with writing(output):
+            write_frame(files.catalogue, output, fmt)
         catalogue = files.catalogue
         self.stdout.write(
             f"目录：{len(catalogue)} 行，{catalogue['通用名'].nunique()} 个通用名，"
             f"{catalogue['生产企业'].nunique()} 家企业 → {output}"
         )
         if reference_output:
-            write_frame(files.reference, reference_output, "csv")
+            with writing(reference_output):
+                write_frame(files.reference, reference_output, "csv")
             self.stdout.write(f"省际挂网价：{len(files.reference)} 行 → {reference_output}")
         self.stdout.write(str(output))
