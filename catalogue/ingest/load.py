@@ -216,7 +216,7 @@ def _copy_text(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray
     """The chunk as one COPY (CSV format) text block: each column is rendered once per distinct
     value and the rows are joined in C (`str.join`), several times faster than psycopg's per-row
     `write_row` and than `DataFrame.to_csv`."""
-    fields = [_csv_field_column(part[f].to_numpy()) for f in LISTING_FIELDS]
+    fields = [csv_field_column(part[f].to_numpy()) for f in LISTING_FIELDS]
     fields.append(np.full(len(part), str(version_id), dtype=object))
     fields.append(manufacturer_ids.astype(np.int64).astype(str).astype(object))
     return "\n".join(map(",".join, zip(*fields, strict=True)))
@@ -232,7 +232,7 @@ def _csv_field(value: object) -> str:
     return text
 
 
-def _csv_field_column(values: np.ndarray) -> np.ndarray:
+def csv_field_column(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "b":
         return np.where(values, "t", "f").astype(object)
     if values.dtype.kind in "iu":
