@@ -124,30 +124,60 @@ def _clean_decimal(value: Decimal | None) -> Decimal | None:
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
 
 
+_REFERENCE_FIELDS = [
+    ("id", "id"),
+    ("province", "province"),
+    ("nhsa", "nhsa_code"),
+    ("generic", "generic_name_norm"),
+    ("dosage_form", "dosage_form"),
+    ("spec", "strength_norm"),
+    ("n", "pack_quantity"),
+    ("maker", "manufacturer_norm"),
+    ("price", "listed_price"),
+    ("maker_name", "manufacturer_name"),
+    ("strength", "strength"),
+]
+
+
 def load_references(reference_set_id: int | None, params: RuleParams) -> pd.DataFrame | None:
+    """The reference set's rows (pricing.frame.REFERENCE_COLUMNS + names), in row order: COPY on PostgreSQL."""
     if reference_set_id is None:
         return None
-    rows = (
-        ReferencePrice.objects.filter(price_set_id=reference_set_id)
-        .values_list(
-            "id",
-            "province",
-            "nhsa_code",
-            "generic_name_norm",
-            "dosage_form",
-            "strength_norm",
-            "pack_quantity",
-            "manufacturer_norm",
-            "listed_price",
-            "manufacturer_name",
-            "strength",
-        )
-        .iterator(chunk_size=20_000)
-    )
-    df = pd.DataFrame.from_records(rows, columns=REFERENCE_COLUMNS + ["maker_name", "strength"])
+    names = [c for c, _ in _REFERENCE_FIELDS]
+    qs = ReferencePrice.objects.filter(price_set_id=reference_set_id).values_list(*(f for _, f in _REFERENCE_FIELDS))
+    if connection.vendor == "postgresql":
+        df = _copy_query(qs, names, int_columns=("id",))
+        # pack size: NULL → None (0 below); price: exact Decimal per distinct text
+        df["n"] = map_unique(df["n"], lambda text: int(text) if text != "" else None)
+        df["price"] = map_unique(df["price"], Decimal)
+    else:
+        df = pd.DataFrame.from_records(qs.iterator(chunk_size=20_000), columns=names)
     for col in ("nhsa", "generic", "spec", "maker", "province", "dosage_form"):
-        df[col] = df[col].fillna("").map(normalise_text)
+        df[col] = map_unique(df[col].fillna(""), normalise_text)
+    assert set(REFERENCE_COLUMNS) <= set(df.columns)
     return prepare_references(df, params)
+
+
+def _copy_query(qs, names: list[str], *, int_columns: tuple[str, ...]) -> pd.DataFrame:
+    """A values_list query read with COPY … TO STDOUT (CSV) by pandas' C reader, all text except
+    `int_columns` (NULL and "" both read as "")."""
+    sql, sql_params = qs.query.sql_with_params()
+    buf = io.BytesIO()
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", sql_params) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    if not buf.tell():
+        return pd.DataFrame({c: pd.Series(dtype=np.int64 if c in int_columns else object) for c in names})
+    buf.seek(0)
+    return pd.read_csv(
+        buf,
+        header=None,
+        names=names,
+        dtype={c: (np.int64 if c in int_columns else str) for c in names},
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8",
+    )
 
 
 def compute_flags(listings: pd.DataFrame, refs: pd.DataFrame | None, params: RuleParams) -> pd.DataFrame:
