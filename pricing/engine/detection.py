@@ -2,7 +2,7 @@
 
 Reads listings with `values_list` (no model instances), re-derives 剂型组/tier class through the
 round's rule set, runs the enabled rules (pricing.rules) and bulk-inserts the flags: COPY on
-PostgreSQL, bulk_create elsewhere. The caller (pricing.services.run_detection) owns transactions.
+PostgreSQL, executemany elsewhere. The caller (pricing.services.run_detection) owns transactions.
 """
 
 from __future__ import annotations
@@ -283,7 +283,7 @@ COPY_COLUMNS = [
 
 
 def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = None) -> int:
-    """Insert flags: COPY on PostgreSQL, bulk_create elsewhere. Returns the count."""
+    """Insert flags: COPY on PostgreSQL, executemany elsewhere. Returns the count."""
     now = timezone.now()
     count = 0
     if connection.vendor == "postgresql":
@@ -306,15 +306,33 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                 if progress and count % 50_000 == 0:
                     progress(count)
         return count
-    batch: list[Flag] = []
-    for row in rows:
-        batch.append(Flag(**row))
-        count += 1
-        if len(batch) >= 2000:
-            Flag.objects.bulk_create(batch)
-            batch.clear()
-    if batch:
-        Flag.objects.bulk_create(batch)
+    # elsewhere (SQLite): executemany in one statement per batch, with the values bulk_create would send
+    # (Decimals and ints as they are, the JSON column encoded by its field, one timestamp)
+    table = Flag._meta.db_table
+    factors_field = Flag._meta.get_field("factors")
+    stamp = Flag._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    sql = f"INSERT INTO {table} ({', '.join(COPY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(COPY_COLUMNS))})"
+    head, tail = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]
+    batch: list[tuple] = []
+    with connection.cursor() as cur:
+        for row in rows:
+            batch.append(
+                (
+                    *(row[c] for c in head),
+                    factors_field.get_db_prep_save(row["factors"], connection),
+                    *(row[c] for c in tail),
+                    FlagStatus.PENDING.value,
+                    None,
+                    0,
+                    stamp,
+                )
+            )
+            count += 1
+            if len(batch) >= 50_000:
+                cur.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            cur.executemany(sql, batch)
     return count
 
 
