@@ -74,6 +74,8 @@ class CorrectionRound(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
+    # bumped by database triggers on every change to this round's flags (pricing.review.round_stats)
+    flags_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
