@@ -11,7 +11,8 @@
    temporary file), the three commands a user runs are timed as separate processes, start-up included:
    `import_catalogue`, `import_reference_prices`, `detect`. The ratio (sum / baseline) is printed.
 
-Each timing line carries the 1-minute load average, since the machine is shared. `--md5` prints an md5
+Each timing line carries the 1-minute load average, since the machine is shared, and the command's
+own CPU time (user + system of that process; the database server's CPU is not included). `--md5` prints an md5
 of every stored flag column except id/round/updated_at, in (rule, listing code) order, to check that an
 optimisation changed no stored value (compare it between runs on the same backend).
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -41,13 +43,22 @@ def _env(database_url: str) -> dict[str, str]:
     return env
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, float] = {}  # last command's own CPU seconds (the database server's work is not included)
+
+
 def _manage(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     """Run one manage.py command; returns (wall seconds, its last stdout line)."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     out = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True, cwd=ROOT
     )
     elapsed = time.perf_counter() - t0
+    CPU["last"] = _children_cpu() - cpu0
     if out.returncode != 0:
         raise SystemExit(f"manage.py {args[0]} failed:\n{out.stdout}\n{out.stderr}")
     return elapsed, out.stdout.strip().splitlines()[-1]
@@ -63,11 +74,17 @@ def _fresh_postgres(name: str) -> str:
 
 
 def _flags_md5(env: dict[str, str], round_id: str) -> str:
+    """md5 over every stored flag column in (rule, listing code) order, ids replaced by what they
+    point at (listing/benchmark codes, manufacturer name, reference row number): PostgreSQL's
+    parallel COPY hands out listing ids in a different order on every import."""
     code = (
         "import django, hashlib; django.setup()\n"
         "from pricing.models import Flag\n"
-        "fields = [f.attname for f in Flag._meta.concrete_fields "
-        "if f.attname not in ('id', 'round_id', 'updated_at')]\n"
+        "swap = {'listing_id': 'listing__listing_code', 'manufacturer_id': 'manufacturer__name_norm',\n"
+        "        'benchmark_listing_id': 'benchmark_listing__listing_code',\n"
+        "        'benchmark_reference_id': 'benchmark_reference__row_number'}\n"
+        "fields = [swap.get(f.attname, f.attname) for f in Flag._meta.concrete_fields\n"
+        "          if f.attname not in ('id', 'round_id', 'updated_at')]\n"
         f"qs = Flag.objects.filter(round_id={int(round_id)}).order_by('rule_code', 'listing__listing_code')\n"
         "h = hashlib.md5()\n"
         "for row in qs.values_list(*fields).iterator(chunk_size=20000):\n"
@@ -80,16 +97,18 @@ def _flags_md5(env: dict[str, str], round_id: str) -> str:
 
 def run_baseline(python: str, script: Path, catalogue: Path, reference: Path, work: Path) -> float:
     load = _load()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), _children_cpu()
     out = subprocess.run(
         [python, str(script), str(catalogue), str(reference), str(work / "peer_flags.csv")],
         capture_output=True,
         text=True,
     )
     elapsed = time.perf_counter() - t0
+    cpu = _children_cpu() - cpu0
     if out.returncode != 0:
         raise SystemExit(f"baseline failed:\n{out.stderr}")
-    print(f"baseline  {elapsed:6.2f} s  (load {load:.2f})  {out.stderr.strip().splitlines()[-1]}", flush=True)
+    detail = out.stderr.strip().splitlines()[-1]
+    print(f"baseline  {elapsed:6.2f} s  cpu {cpu:5.2f} s  (load {load:.2f})  {detail}", flush=True)
     return elapsed
 
 
@@ -114,13 +133,17 @@ def run_cli(backend: str, catalogue: Path, reference: Path, work: Path, md5: boo
         seconds, last = _manage(args, env)
         ids[name] = last
         total += seconds
-        print(f"{backend:10s} {name:24s} {seconds:6.2f} s  (load {load:.2f})", flush=True)
+        print(f"{backend:10s} {name:24s} {seconds:6.2f} s  cpu {CPU['last']:5.2f} s  (load {load:.2f})", flush=True)
     load = _load()
     seconds, round_id = _manage(
         ["detect", ids["import_catalogue"], "--reference-set", ids["import_reference_prices"]], env
     )
     total += seconds
-    print(f"{backend:10s} {'detect':24s} {seconds:6.2f} s  (load {load:.2f})  round {round_id}", flush=True)
+    cpu = CPU["last"]
+    print(
+        f"{backend:10s} {'detect':24s} {seconds:6.2f} s  cpu {cpu:5.2f} s  (load {load:.2f})  round {round_id}",
+        flush=True,
+    )
     if md5:
         print(f"{backend:10s} flags md5: {_flags_md5(env, round_id)}", flush=True)
     return total
