@@ -74,8 +74,11 @@ class CorrectionRound(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
-    # bumped by database triggers on every change to this round's flags (pricing.review.round_stats)
+    # bumped by database triggers on every change to this round's flags; the stored overview
+    # aggregates (RoundMakerStat, RoundShapeStat) are exact while stats_version == flags_version
+    # (pricing.review.round_stats, migration 0003_issue12_round_stats)
     flags_version = models.PositiveBigIntegerField(default=0, editable=False)
+    stats_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -83,6 +86,39 @@ class CorrectionRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (#{self.pk})"
+
+
+class RoundMakerStat(models.Model):
+    """Overview aggregate (批次概览统计): flags of one round × manufacturer × status, with
+    Σ(P_t − effective L_t) in 1/10000 yuan. Kept by database triggers (pricing.review.round_stats)."""
+
+    round = models.ForeignKey(CorrectionRound, on_delete=models.CASCADE, related_name="+")
+    manufacturer_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+    amount_e4 = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "manufacturer_id", "status"], name="round_maker_stat_unique")
+        ]
+
+
+class RoundShapeStat(models.Model):
+    """Overview aggregate: flags of one round × rule × severity × 价差倍数 band (RATIO_EDGES index)."""
+
+    round = models.ForeignKey(CorrectionRound, on_delete=models.CASCADE, related_name="+")
+    rule_code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=20)
+    ratio_bin = models.SmallIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "rule_code", "severity", "ratio_bin"], name="round_shape_stat_unique"
+            )
+        ]
 
 
 class RuleCode(models.TextChoices):

@@ -1,35 +1,39 @@
-"""The round overview's aggregates (批次概览统计), cached per version of the round's flags.
+"""The round overview's aggregates (批次概览统计): stored per round, exact after every decision.
 
-Counting 100,000 flags by status, rule × severity and ratio band, ranking manufacturers and
-drawing four charts took ≈ 1 s per overview request. The results are cached under a key that
-changes whenever any flag of the round changes, so a count shown is never stale:
+Counting 100,000 flags by status, rule × severity and ratio band and ranking manufacturers took
+≈ 1 s per overview request. They are stored instead, in two small tables:
 
-- `CorrectionRound.flags_version` is bumped by database triggers on every INSERT, UPDATE or DELETE
-  of `pricing_flag` (migration 0003_issue12_round_flags_version), in the same transaction as the
-  change — whichever code makes it (a decision, a bulk decision, an appeal, publication, the admin,
-  a raw SQL update). No decision code has to remember to invalidate anything.
-- The key also holds the round's creation and detection stamps and flag count (a re-detection
-  replaces the flags) so a key can never be reused by another round.
+- RoundMakerStat: flags per round × manufacturer × status with Σ(P_t − effective L_t) (in 1/10000
+  yuan) → counts by status, top manufacturers by count and by overcharge;
+- RoundShapeStat: flags per round × rule × severity × 价差倍数 band → rule × severity counts, histogram.
 
-A request reads the round row fresh, so it sees the version of everything committed before it;
-aggregates computed under an old version are never served once a newer version is visible.
+Database triggers (migration 0003_issue12_round_stats) keep them exact: every UPDATE of pricing_flag,
+whatever code makes it (decision, bulk decision, appeal, publication, admin, raw SQL), applies its
+delta in the same transaction and keeps `stats_version == flags_version`; an INSERT or DELETE
+(detection) bumps `flags_version` only, and `overview_data` rebuilds the round's rows from the flags
+before reading them. No decision code has to call anything, so a count shown is never stale.
+Charts are cached under a digest of the data they draw; the comparison counts per detection.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from pricing.models import CorrectionRound
-from pricing.review import charts, selectors
-from pricing.review.comparison import ComparisonResult, compare_rounds
+from catalogue.models import Manufacturer
+from pricing.models import CorrectionRound, Flag, FlagStatus, RoundMakerStat, RoundShapeStat, RuleCode, Severity
+from pricing.review import selectors
 
-TIMEOUT = 24 * 3600  # keys are versioned; the timeout only bounds memory
+TIMEOUT = 24 * 3600  # cache keys are content/detection digests; the timeout only bounds memory
 
 
 @dataclass
@@ -48,26 +52,113 @@ class ComparisonCounts:
     counts: dict[str, int]
 
     def items(self) -> list[tuple[str, int]]:
+        from pricing.review.comparison import ComparisonResult
+
         return ComparisonResult.items(self)  # type: ignore[arg-type]  # same labels, from the counts
 
 
-def stats_key(rnd: CorrectionRound) -> str:
-    """Changes with every flag change (trigger-maintained version) and every re-detection."""
-    created = rnd.created_at.timestamp() if rnd.created_at else 0
-    detected = rnd.detected_at.timestamp() if rnd.detected_at else 0
-    return f"{rnd.pk}:{created:.6f}:{detected:.6f}:{rnd.flag_count}:{rnd.flags_version}"
+def rebuild(round_id: int) -> None:
+    """Recompute the round's stored aggregates from its flags (after detection, or when a flag was
+    inserted or deleted): one INSERT … SELECT per table, under the round's row lock."""
+    with transaction.atomic():
+        rnd = CorrectionRound.objects.select_for_update().only("flags_version", "stats_version").get(pk=round_id)
+        if rnd.stats_version == rnd.flags_version:
+            return  # up to date (someone else rebuilt it while this request waited for the lock)
+        RoundMakerStat.objects.filter(round_id=round_id).delete()
+        RoundShapeStat.objects.filter(round_id=round_id).delete()
+        flag = Flag._meta.db_table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {RoundMakerStat._meta.db_table} (round_id, manufacturer_id, status, n, amount_e4) "
+                f"SELECT round_id, manufacturer_id, status, COUNT(*), SUM({_amount_sql('f')}) FROM {flag} f "
+                "WHERE round_id = %s GROUP BY round_id, manufacturer_id, status",
+                [round_id],
+            )
+            cur.execute(
+                f"INSERT INTO {RoundShapeStat._meta.db_table} (round_id, rule_code, severity, ratio_bin, n) "
+                f"SELECT round_id, rule_code, severity, {_bin_sql('f')}, COUNT(*) FROM {flag} f "
+                f"WHERE round_id = %s GROUP BY round_id, rule_code, severity, {_bin_sql('f')}",
+                [round_id],
+            )
+        CorrectionRound.objects.filter(pk=round_id).update(stats_version=F("flags_version"))
 
 
 def overview_data(rnd: CorrectionRound) -> OverviewData:
-    """Counts, top manufacturers and the ratio histogram of `rnd` (fetched fresh by the caller)."""
-    return cache.get_or_set(f"round_stats:data:{stats_key(rnd)}", lambda: _compute(rnd.pk), TIMEOUT)
+    """Counts, top manufacturers and the ratio histogram of `rnd` (fetched fresh by the caller),
+    read from the stored aggregates (rebuilt first when a detection replaced the flags)."""
+    if rnd.stats_version != rnd.flags_version:
+        rebuild(rnd.pk)
+    makers = RoundMakerStat.objects.filter(round_id=rnd.pk, n__gt=0).values_list(
+        "manufacturer_id", "status", "n", "amount_e4"
+    )
+    shapes = RoundShapeStat.objects.filter(round_id=rnd.pk, n__gt=0).values_list(
+        "rule_code", "severity", "ratio_bin", "n"
+    )
+    by_status = {s.value: 0 for s in FlagStatus}
+    per_maker: dict[int, list[int]] = {}
+    for maker_id, status, n, amount in makers:
+        by_status[status] = by_status.get(status, 0) + n
+        if status not in _NOT_COUNTED:
+            totals = per_maker.setdefault(maker_id, [0, 0])
+            totals[0] += n
+            totals[1] += amount
+    rule_severity: dict[tuple[str, str], int] = {}
+    ratio_counts = [0] * len(selectors.RATIO_EDGES)
+    for rule, severity, ratio_bin, n in shapes:
+        rule_severity[(rule, severity)] = rule_severity.get((rule, severity), 0) + n
+        ratio_counts[ratio_bin] += n
+    by_rule = {c.value: 0 for c in RuleCode}
+    by_severity = {s.value: 0 for s in Severity}
+    for (rule, severity), n in rule_severity.items():
+        by_rule[rule] = by_rule.get(rule, 0) + n
+        by_severity[severity] = by_severity.get(severity, 0) + n
+    counts = selectors.RoundCounts(sum(by_status.values()), by_status, by_rule, by_severity, rule_severity)
+    return OverviewData(
+        counts=counts,
+        top_by_count=_top(per_maker, "n"),
+        top_by_amount=_top(per_maker, "amount"),
+        ratio_edges=selectors.RATIO_EDGES,
+        ratio_counts=ratio_counts,
+    )
+
+
+_NOT_COUNTED = {FlagStatus.DISMISSED.value, FlagStatus.WITHDRAWN.value}  # as selectors.top_manufacturers
+TOP = 15
+
+
+def _top(per_maker: dict[int, list[int]], order: str) -> list[dict]:
+    """The rows selectors.top_manufacturers returns (same order: value descending, then name)."""
+    if not per_maker:
+        return []
+    names = dict(Manufacturer.objects.filter(pk__in=list(per_maker)).values_list("id", "name"))
+    rows = [
+        {"manufacturer_id": m, "manufacturer__name": names.get(m, ""), "n": n, "amount": Decimal(a).scaleb(-4)}
+        for m, (n, a) in per_maker.items()
+    ]
+    rows.sort(key=lambda r: r["manufacturer__name"])
+    rows.sort(key=lambda r: r[order], reverse=True)
+    return rows[:TOP]
+
+
+def _amount_sql(row: str) -> str:
+    diff = f"({row}.target_price - COALESCE({row}.adjusted_limit_price, {row}.limit_price)) * 10000"
+    return f"round({diff})::bigint" if connection.vendor == "postgresql" else f"CAST(ROUND({diff}) AS INTEGER)"
+
+
+def _bin_sql(row: str) -> str:
+    edges = selectors.RATIO_EDGES
+    cases = " ".join(f"WHEN {row}.ratio >= {edges[i]} THEN {i}" for i in range(len(edges) - 1, 0, -1))
+    return f"CASE {cases} ELSE 0 END"
 
 
 def overview_figures(rnd: CorrectionRound, data: OverviewData) -> dict[str, str]:
-    """The four overview charts as plotly JSON, cached per flag version and language."""
-    key = f"round_stats:figures:{stats_key(rnd)}:{get_language()}"
+    """The four overview charts as plotly JSON, cached under a digest of what they draw and the language."""
+    digest = hashlib.sha256(repr(dataclasses.astuple(data)).encode()).hexdigest()
+    key = f"round_stats:figures:{digest}:{get_language()}"
 
     def draw() -> dict[str, str]:
+        from pricing.review import charts  # plotly: imported by the pages, not by detection
+
         return {
             "chart_rule_severity": charts.rule_severity_chart(data.counts.rule_severity),
             "chart_ratio": charts.ratio_histogram_chart(data.ratio_edges, data.ratio_counts),
@@ -82,19 +173,18 @@ def overview_figures(rnd: CorrectionRound, data: OverviewData) -> dict[str, str]
     return cache.get_or_set(key, draw, TIMEOUT)
 
 
+def _detection_key(rnd: CorrectionRound) -> str:
+    created = rnd.created_at.timestamp() if rnd.created_at else 0
+    detected = rnd.detected_at.timestamp() if rnd.detected_at else 0
+    return f"{rnd.pk}:{created:.6f}:{detected:.6f}:{rnd.flag_count}"
+
+
 def comparison_counts(rnd: CorrectionRound, previous: CorrectionRound) -> ComparisonCounts:
-    """New / disappeared / changed / unchanged counts against the previous round (both rounds versioned)."""
-    key = f"round_stats:compare:{stats_key(rnd)}:{stats_key(previous)}"
+    """New / disappeared / changed / unchanged counts against the previous round, cached per detection
+    of both rounds: they compare the detected values (codes, rules, prices, limit prices), which only
+    detection writes — decisions change status and the adjusted limit, not these."""
+    key = f"round_stats:compare:{_detection_key(rnd)}:{_detection_key(previous)}"
+    from pricing.review.comparison import compare_rounds
+
     counts: dict[str, Any] = cache.get_or_set(key, lambda: compare_rounds(rnd, previous).counts, TIMEOUT)
     return ComparisonCounts(counts)
-
-
-def _compute(round_id: int) -> OverviewData:
-    edges, hist = selectors.ratio_histogram(round_id)
-    return OverviewData(
-        counts=selectors.round_counts(round_id),
-        top_by_count=selectors.top_manufacturers(round_id, "n"),
-        top_by_amount=selectors.top_manufacturers(round_id, "amount"),
-        ratio_edges=edges,
-        ratio_counts=hist,
-    )

@@ -1,4 +1,5 @@
-"""The round overview is cached, yet a count shown is never stale after a decision (or any flag change)."""
+"""The round overview reads stored aggregates, yet a count shown is never stale after a decision
+(or any other change to a flag): they always equal a full recount of the flags."""
 
 import json
 import re
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from pricing.models import CorrectionRound, Flag, FlagStatus
-from pricing.review import round_stats
+from pricing.review import round_stats, selectors
 from pricing.review.decisions import bulk_decide, decide
 from tests.factories import FlagFactory
 
@@ -31,12 +32,71 @@ def _version(round_id: int) -> int:
     return CorrectionRound.objects.values_list("flags_version", flat=True).get(pk=round_id)
 
 
-def test_second_view_is_served_from_the_cache(client, regulator, flag_a, flag_b, draft_round):
+def _recount(round_id: int) -> round_stats.OverviewData:
+    """The aggregates as the overview computed them before they were stored (a full scan of the flags)."""
+    edges, hist = selectors.ratio_histogram(round_id)
+    return round_stats.OverviewData(
+        counts=selectors.round_counts(round_id),
+        top_by_count=selectors.top_manufacturers(round_id, "n"),
+        top_by_amount=selectors.top_manufacturers(round_id, "amount"),
+        ratio_edges=edges,
+        ratio_counts=hist,
+    )
+
+
+def _stored(round_id: int) -> round_stats.OverviewData:
+    return round_stats.overview_data(CorrectionRound.objects.get(pk=round_id))
+
+
+def _assert_exact(round_id: int) -> None:
+    stored, recount = _stored(round_id), _recount(round_id)
+    assert stored.counts == recount.counts
+    assert stored.ratio_counts == recount.ratio_counts
+    for order in ("n", "amount"):
+        ours = getattr(stored, f"top_by_{'count' if order == 'n' else order}")
+        theirs = getattr(recount, f"top_by_{'count' if order == 'n' else order}")
+        assert [(r["manufacturer_id"], r["n"], r["amount"]) for r in ours] == [
+            (r["manufacturer_id"], r["n"], r["amount"]) for r in theirs
+        ]
+
+
+def test_second_view_does_not_scan_the_flags(client, regulator, flag_a, flag_b, draft_round):
     _overview(client, regulator, draft_round.pk)
     with CaptureQueriesContext(connection) as queries:
         html = _overview(client, regulator, draft_round.pk)
     assert _count(html, "total") == 2
     assert not [q for q in queries.captured_queries if "pricing_flag" in q["sql"]], "flags re-aggregated"
+
+
+def test_stored_aggregates_equal_a_recount_through_decisions(regulator, draft_round, company_a, company_b):
+    flags = [
+        FlagFactory(
+            round=draft_round,
+            listing__manufacturer=company_a if i % 3 else company_b,
+            rule_code=("TIER_UNEVALUATED", "SAME_MAKER_SPEC", "FOUR_SAME_NATIONAL")[i % 3],
+            severity=("红★★★", "黄", "蓝")[i % 3 - 1],
+            ratio=Decimal(("1.0000", "1.3335", "1.3334", "7.5", "1000", "2500.1234")[i % 6]),
+        )
+        for i in range(12)
+    ]
+    _assert_exact(draft_round.pk)
+    decide(flags[0].pk, "confirm", user=regulator, expected_version=0, reason="核实")
+    decide(flags[1].pk, "dismiss", user=regulator, expected_version=0, reason="不成立")
+    decide(flags[2].pk, "adjust", user=regulator, expected_version=0, reason="调整", new_limit=flags[2].limit_price + 1)
+    bulk_decide([f.pk for f in flags[3:8]], "dismiss", user=regulator, reason="批量")
+    _assert_exact(draft_round.pk)
+    Flag.objects.filter(pk=flags[9].pk).update(status=FlagStatus.WITHDRAWN, adjusted_limit_price=Decimal("0.01"))
+    Flag.objects.filter(pk=flags[10].pk).update(severity="黄", ratio=Decimal("42.1697"))  # a future re-rating
+    _assert_exact(draft_round.pk)
+    Flag.objects.filter(pk=flags[11].pk).delete()
+    _assert_exact(draft_round.pk)
+
+
+def test_frozen_migration_edges_match_the_histogram():
+    import importlib
+
+    migration = importlib.import_module("pricing.migrations.0003_issue12_round_stats")
+    assert [Decimal(e) for e in migration.RATIO_EDGES] == selectors.RATIO_EDGES
 
 
 def test_counts_follow_each_decision(client, regulator, flag_a, flag_b, draft_round):
