@@ -17,7 +17,6 @@ Charts are cached under a digest of the data they draw; the comparison counts pe
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -127,13 +126,18 @@ TOP = 15
 
 
 def _top(per_maker: dict[int, list[int]], order: str) -> list[dict]:
-    """The rows selectors.top_manufacturers returns (same order: value descending, then name)."""
+    """The rows selectors.top_manufacturers returns (value descending, then name): names are read only
+    for the makers that can be in the top (value ≥ the TOP-th largest, ties included)."""
     if not per_maker:
         return []
-    names = dict(Manufacturer.objects.filter(pk__in=list(per_maker)).values_list("id", "name"))
+    index = 0 if order == "n" else 1
+    values = sorted((totals[index] for totals in per_maker.values()), reverse=True)
+    cutoff = values[min(TOP, len(values)) - 1]
+    candidates = {m: totals for m, totals in per_maker.items() if totals[index] >= cutoff}
+    names = dict(Manufacturer.objects.filter(pk__in=list(candidates)).values_list("id", "name"))
     rows = [
         {"manufacturer_id": m, "manufacturer__name": names.get(m, ""), "n": n, "amount": Decimal(a).scaleb(-4)}
-        for m, (n, a) in per_maker.items()
+        for m, (n, a) in candidates.items()
     ]
     rows.sort(key=lambda r: r["manufacturer__name"])
     rows.sort(key=lambda r: r[order], reverse=True)
@@ -152,25 +156,27 @@ def _bin_sql(row: str) -> str:
 
 
 def overview_figures(rnd: CorrectionRound, data: OverviewData) -> dict[str, str]:
-    """The four overview charts as plotly JSON, cached under a digest of what they draw and the language."""
-    digest = hashlib.sha256(repr(dataclasses.astuple(data)).encode()).hexdigest()
-    key = f"round_stats:figures:{digest}:{get_language()}"
+    """The four overview charts as plotly JSON, each cached under a digest of what it draws and the
+    language (a confirmation changes none of them; a dismissal only the two manufacturer charts)."""
+    from pricing.review import charts  # plotly: imported by the pages, not by detection
 
-    def draw() -> dict[str, str]:
-        from pricing.review import charts  # plotly: imported by the pages, not by detection
-
-        return {
-            "chart_rule_severity": charts.rule_severity_chart(data.counts.rule_severity),
-            "chart_ratio": charts.ratio_histogram_chart(data.ratio_edges, data.ratio_counts),
-            "chart_top_count": charts.top_manufacturers_chart(
-                data.top_by_count, "n", _("纠偏数最多的生产企业"), _("纠偏数")
-            ),
-            "chart_top_amount": charts.top_manufacturers_chart(
-                data.top_by_amount, "amount", _("超限金额 Σ(P_t − L_t) 最高的生产企业"), _("元")
-            ),
-        }
-
-    return cache.get_or_set(key, draw, TIMEOUT)
+    drawings = {
+        "chart_rule_severity": (charts.rule_severity_chart, (data.counts.rule_severity,)),
+        "chart_ratio": (charts.ratio_histogram_chart, (data.ratio_edges, data.ratio_counts)),
+        "chart_top_count": (
+            charts.top_manufacturers_chart,
+            (data.top_by_count, "n", _("纠偏数最多的生产企业"), _("纠偏数")),
+        ),
+        "chart_top_amount": (
+            charts.top_manufacturers_chart,
+            (data.top_by_amount, "amount", _("超限金额 Σ(P_t − L_t) 最高的生产企业"), _("元")),
+        ),
+    }
+    figures = {}
+    for name, (draw, arguments) in drawings.items():
+        digest = hashlib.sha256(repr((name, get_language(), arguments)).encode()).hexdigest()
+        figures[name] = cache.get_or_set(f"round_stats:figure:{digest}", lambda d=draw, a=arguments: d(*a), TIMEOUT)
+    return figures
 
 
 def _detection_key(rnd: CorrectionRound) -> str:
