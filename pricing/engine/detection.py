@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -273,6 +274,7 @@ _TEN = Decimal("1E-10")
 CENT = Decimal("0.01")
 
 
+@lru_cache(maxsize=200_000)  # prices and pack sizes repeat across flags
 def _unit10(price: Decimal, n: int) -> Decimal:
     """P / n half-up to 10 decimals (50 significant digits first: no double rounding in practice)."""
     with localcontext() as ctx:
