@@ -134,6 +134,8 @@ def fast_sqlite_load() -> Iterator[None]:
         synchronous = cur.fetchone()[0]
         cur.execute("PRAGMA cache_size")
         cache_size = cur.fetchone()[0]
+        cur.execute("PRAGMA temp_store")
+        temp_store = cur.fetchone()[0]
         cur.execute("PRAGMA synchronous = OFF")
         cur.execute("PRAGMA cache_size = -262144")
         cur.execute("PRAGMA temp_store = MEMORY")
@@ -143,7 +145,7 @@ def fast_sqlite_load() -> Iterator[None]:
         with connection.cursor() as cur:
             cur.execute(f"PRAGMA synchronous = {int(synchronous)}")
             cur.execute(f"PRAGMA cache_size = {int(cache_size)}")
-            cur.execute("PRAGMA temp_store = DEFAULT")
+            cur.execute(f"PRAGMA temp_store = {int(temp_store)}")
 
 
 def _copy_in_parallel(

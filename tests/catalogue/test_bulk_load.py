@@ -64,3 +64,30 @@ def test_extra_columns_and_awkward_text_survive(tmp_path, samples_dir):
     assert got == _rows(expected)
     listing = Listing.objects.filter(version=version).order_by("row_number").first()
     assert listing.extra == {"备注": '备注,"甲"', "其他": "ü"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sqlite_load_pragmas_are_restored(samples_dir, monkeypatch):
+    """Outside a transaction (a real import) the SQLite load runs under its PRAGMAs, then restores them."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite load PRAGMAs")
+
+    def pragmas() -> tuple:
+        with connection.cursor() as cur:
+            return tuple(cur.execute(f"PRAGMA {p}").fetchone()[0] for p in ("synchronous", "cache_size", "temp_store"))
+
+    before = pragmas()
+    seen = []
+    original = load._insert_rows
+
+    def spy(*args, **kwargs):
+        seen.append(pragmas())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(load, "_insert_rows", spy)
+    version = services.import_catalogue(samples_dir / "catalogue_sample.csv", province="湖南", label="pragmas")
+    assert seen and seen[0] == (0, -262144, 2)  # OFF, 256 MB, MEMORY during the load
+    assert pragmas() == before
+    assert Listing.objects.filter(version=version).count() == 32
