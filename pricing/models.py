@@ -74,11 +74,6 @@ class CorrectionRound(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
-    # bumped by database triggers on every change to this round's flags; the stored overview
-    # aggregates (RoundMakerStat, RoundShapeStat) are exact while stats_version == flags_version
-    # (pricing.review.round_stats, migration 0003_issue12_round_stats)
-    flags_version = models.PositiveBigIntegerField(default=0, editable=False)
-    stats_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,6 +81,17 @@ class CorrectionRound(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} (#{self.pk})"
+
+
+class RoundStatsVersion(models.Model):
+    """Per round: `flags_version` is bumped by database triggers on every change to the round's flags;
+    the stored overview aggregates (RoundMakerStat, RoundShapeStat) are exact while
+    `stats_version == flags_version` (pricing.review.round_stats, pricing.stats_triggers). A table of
+    its own, so that the triggers never name pricing_correctionround (SQLite migrations rebuild it)."""
+
+    round = models.OneToOneField(CorrectionRound, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    flags_version = models.BigIntegerField(default=0)
+    stats_version = models.BigIntegerField(default=0)
 
 
 class RoundMakerStat(models.Model):

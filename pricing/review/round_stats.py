@@ -7,12 +7,12 @@ Counting 100,000 flags by status, rule × severity and ratio band and ranking ma
   yuan) → counts by status, top manufacturers by count and by overcharge;
 - RoundShapeStat: flags per round × rule × severity × 价差倍数 band → rule × severity counts, histogram.
 
-Database triggers (migration 0003_issue12_round_stats) keep them exact: every UPDATE of pricing_flag,
-whatever code makes it (decision, bulk decision, appeal, publication, admin, raw SQL), applies its
-delta in the same transaction and keeps `stats_version == flags_version`; an INSERT or DELETE
-(detection) bumps `flags_version` only, and `overview_data` rebuilds the round's rows from the flags
-before reading them. No decision code has to call anything, so a count shown is never stale.
-Charts are cached under a digest of the data they draw; the comparison counts per detection.
+Database triggers (pricing.stats_triggers) keep them exact: every UPDATE of pricing_flag, whatever
+code makes it (decision, bulk decision, appeal, publication, admin, raw SQL), applies its delta in
+the same transaction and keeps `stats_version == flags_version` (RoundStatsVersion); an INSERT or
+DELETE (detection) bumps `flags_version` only, and the round's rows are rebuilt from the flags (at the
+end of detection, or here before they are read). No decision code has to call anything, so a count
+shown is never stale. Charts are cached under a digest of their inputs; comparison counts per detection.
 """
 
 from __future__ import annotations
@@ -29,7 +29,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalogue.models import Manufacturer
-from pricing.models import CorrectionRound, Flag, FlagStatus, RoundMakerStat, RoundShapeStat, RuleCode, Severity
+from pricing import stats_triggers
+from pricing.models import (
+    CorrectionRound,
+    Flag,
+    FlagStatus,
+    RoundMakerStat,
+    RoundShapeStat,
+    RoundStatsVersion,
+    RuleCode,
+    Severity,
+)
 from pricing.review import selectors
 
 TIMEOUT = 24 * 3600  # cache keys are content/detection digests; the timeout only bounds memory
@@ -60,32 +70,36 @@ def rebuild(round_id: int) -> None:
     """Recompute the round's stored aggregates from its flags (after detection, or when a flag was
     inserted or deleted): one INSERT … SELECT per table, under the round's row lock."""
     with transaction.atomic():
-        rnd = CorrectionRound.objects.select_for_update().only("flags_version", "stats_version").get(pk=round_id)
-        if rnd.stats_version == rnd.flags_version:
+        version, _created = RoundStatsVersion.objects.get_or_create(round_id=round_id)
+        version = RoundStatsVersion.objects.select_for_update().get(pk=version.pk)
+        if version.stats_version == version.flags_version and not _created:
             return  # up to date (someone else rebuilt it while this request waited for the lock)
         RoundMakerStat.objects.filter(round_id=round_id).delete()
         RoundShapeStat.objects.filter(round_id=round_id).delete()
         flag = Flag._meta.db_table
+        amount = stats_triggers.amount_sql("f", connection.vendor)
+        band = stats_triggers.ratio_bin_sql("f", selectors.RATIO_EDGES)
         with connection.cursor() as cur:
             cur.execute(
                 f"INSERT INTO {RoundMakerStat._meta.db_table} (round_id, manufacturer_id, status, n, amount_e4) "
-                f"SELECT round_id, manufacturer_id, status, COUNT(*), SUM({_amount_sql('f')}) FROM {flag} f "
+                f"SELECT round_id, manufacturer_id, status, COUNT(*), SUM({amount}) FROM {flag} f "
                 "WHERE round_id = %s GROUP BY round_id, manufacturer_id, status",
                 [round_id],
             )
             cur.execute(
                 f"INSERT INTO {RoundShapeStat._meta.db_table} (round_id, rule_code, severity, ratio_bin, n) "
-                f"SELECT round_id, rule_code, severity, {_bin_sql('f')}, COUNT(*) FROM {flag} f "
-                f"WHERE round_id = %s GROUP BY round_id, rule_code, severity, {_bin_sql('f')}",
+                f"SELECT round_id, rule_code, severity, {band}, COUNT(*) FROM {flag} f "
+                f"WHERE round_id = %s GROUP BY round_id, rule_code, severity, {band}",
                 [round_id],
             )
-        CorrectionRound.objects.filter(pk=round_id).update(stats_version=F("flags_version"))
+        RoundStatsVersion.objects.filter(pk=round_id).update(stats_version=F("flags_version"))
 
 
 def overview_data(rnd: CorrectionRound) -> OverviewData:
     """Counts, top manufacturers and the ratio histogram of `rnd` (fetched fresh by the caller),
     read from the stored aggregates (rebuilt first when a detection replaced the flags)."""
-    if rnd.stats_version != rnd.flags_version:
+    version = RoundStatsVersion.objects.filter(pk=rnd.pk).values_list("flags_version", "stats_version").first()
+    if version is None or version[0] != version[1]:
         rebuild(rnd.pk)
     makers = RoundMakerStat.objects.filter(round_id=rnd.pk, n__gt=0).values_list(
         "manufacturer_id", "status", "n", "amount_e4"
@@ -142,17 +156,6 @@ def _top(per_maker: dict[int, list[int]], order: str) -> list[dict]:
     rows.sort(key=lambda r: r["manufacturer__name"])
     rows.sort(key=lambda r: r[order], reverse=True)
     return rows[:TOP]
-
-
-def _amount_sql(row: str) -> str:
-    diff = f"({row}.target_price - COALESCE({row}.adjusted_limit_price, {row}.limit_price)) * 10000"
-    return f"round({diff})::bigint" if connection.vendor == "postgresql" else f"CAST(ROUND({diff}) AS INTEGER)"
-
-
-def _bin_sql(row: str) -> str:
-    edges = selectors.RATIO_EDGES
-    cases = " ".join(f"WHEN {row}.ratio >= {edges[i]} THEN {i}" for i in range(len(edges) - 1, 0, -1))
-    return f"CASE {cases} ELSE 0 END"
 
 
 def overview_figures(rnd: CorrectionRound, data: OverviewData) -> dict[str, str]:

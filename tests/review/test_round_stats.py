@@ -5,11 +5,12 @@ import json
 import re
 from decimal import Decimal
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from pricing.models import CorrectionRound, Flag, FlagStatus
+from pricing.models import CorrectionRound, Flag, FlagStatus, RoundStatsVersion
 from pricing.review import round_stats, selectors
 from pricing.review.decisions import bulk_decide, decide
 from tests.factories import FlagFactory
@@ -29,7 +30,7 @@ def _count(html: str, key: str) -> int:
 
 
 def _version(round_id: int) -> int:
-    return CorrectionRound.objects.values_list("flags_version", flat=True).get(pk=round_id)
+    return RoundStatsVersion.objects.values_list("flags_version", flat=True).get(pk=round_id)
 
 
 def _recount(round_id: int) -> round_stats.OverviewData:
@@ -93,10 +94,10 @@ def test_stored_aggregates_equal_a_recount_through_decisions(regulator, draft_ro
 
 
 def test_frozen_migration_edges_match_the_histogram():
-    import importlib
 
-    migration = importlib.import_module("pricing.migrations.0003_issue12_round_stats")
-    assert [Decimal(e) for e in migration.RATIO_EDGES] == selectors.RATIO_EDGES
+    from pricing import stats_triggers
+
+    assert [Decimal(e) for e in stats_triggers.RATIO_EDGES] == selectors.RATIO_EDGES
 
 
 def test_counts_follow_each_decision(client, regulator, flag_a, flag_b, draft_round):
@@ -162,3 +163,39 @@ def test_figures_cached_per_language(regulator, flag_a, draft_round):
         titles[language] = json.dumps(figure["layout"], ensure_ascii=False)
     assert "纠偏数最多的生产企业" in titles["zh-hans"]
     assert "Manufacturers with the most corrections" in titles["en"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_triggers_survive_later_migrations_of_both_tables(regulator, company_a):
+    """Another app's migration adding a column rebuilds the table on SQLite: rebuilding the rounds table
+    must not fail, and triggers dropped with a rebuilt flag table come back after `migrate` (post_migrate)."""
+    from django.apps import apps as django_apps
+    from django.db import models
+
+    from pricing.apps import _ensure_stats_triggers
+    from pricing.stats_triggers import TRIGGERS, existing_triggers
+    from tests.factories import RoundFactory
+
+    def extra(model):
+        field = models.IntegerField(default=0, null=True)
+        field.set_attributes_from_name("issue12_probe")
+        field.model = model
+        return field
+
+    rnd = RoundFactory()
+    flag = FlagFactory(round=rnd, listing__manufacturer=company_a)
+    config = django_apps.get_app_config("pricing")
+    try:
+        for model in (CorrectionRound, Flag):
+            field = extra(model)
+            with connection.schema_editor() as editor:
+                editor.add_field(model, field)
+            with connection.schema_editor() as editor:
+                editor.remove_field(model, field)
+        _ensure_stats_triggers(config, using="default")  # what `migrate` runs at its end
+        assert existing_triggers(connection) == set(TRIGGERS)
+        decide(flag.pk, "dismiss", user=regulator, expected_version=0, reason="不成立")
+        _assert_exact(rnd.pk)
+        assert _stored(rnd.pk).counts.by_status["dismissed"] == 1
+    finally:
+        _ensure_stats_triggers(config, using="default")
