@@ -87,7 +87,8 @@ def main() -> None:
         charts.top_manufacturers_chart(by_amount, "amount", "t", "a")
         wall.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-    print(_line("uncached", wall, cpu))
+    if wall:
+        print(_line("uncached", wall, cpu))
 
     client = Client()
     client.force_login(user)
