@@ -63,9 +63,9 @@ def postgres_sql() -> list[str]:
         f"""
 CREATE OR REPLACE FUNCTION pricing_flag_invalidate_stats() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
-        INSERT INTO {_VERSION} (round_id, flags_version, stats_version)
-        SELECT DISTINCT round_id, 1, 0 FROM changed_old {_BUMP};
+    IF TG_OP = 'DELETE' THEN  -- update only: the round itself may be going (a cascade)
+        UPDATE {_VERSION} SET flags_version = flags_version + 1
+         WHERE round_id IN (SELECT DISTINCT round_id FROM changed_old);
     ELSE
         INSERT INTO {_VERSION} (round_id, flags_version, stats_version)
         SELECT DISTINCT round_id, 1, 0 FROM changed_new {_BUMP};
@@ -129,8 +129,7 @@ def sqlite_sql() -> list[str]:
         + bump("NEW", _BUMP)
         + "END;",
         "CREATE TRIGGER IF NOT EXISTS pricing_flag_stats_delete AFTER DELETE ON pricing_flag FOR EACH ROW BEGIN "
-        + bump("OLD", _BUMP)
-        + "END;",
+        f"UPDATE {_VERSION} SET flags_version = flags_version + 1 WHERE round_id = OLD.round_id; END;",
         "CREATE TRIGGER IF NOT EXISTS pricing_flag_stats_update AFTER UPDATE ON pricing_flag FOR EACH ROW BEGIN "
         + bump("OLD", _BUMP_KEEPING_STATS)
         + f"INSERT INTO {_VERSION} (round_id, flags_version, stats_version) SELECT NEW.round_id, 1, 0 "

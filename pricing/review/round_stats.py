@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet, Sum
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -101,20 +101,18 @@ def overview_data(rnd: CorrectionRound) -> OverviewData:
     version = RoundStatsVersion.objects.filter(pk=rnd.pk).values_list("flags_version", "stats_version").first()
     if version is None or version[0] != version[1]:
         rebuild(rnd.pk)
-    makers = RoundMakerStat.objects.filter(round_id=rnd.pk, n__gt=0).values_list(
-        "manufacturer_id", "status", "n", "amount_e4"
-    )
+    makers = RoundMakerStat.objects.filter(round_id=rnd.pk, n__gt=0).order_by()
     shapes = RoundShapeStat.objects.filter(round_id=rnd.pk, n__gt=0).values_list(
         "rule_code", "severity", "ratio_bin", "n"
     )
     by_status = {s.value: 0 for s in FlagStatus}
-    per_maker: dict[int, list[int]] = {}
-    for maker_id, status, n, amount in makers:
-        by_status[status] = by_status.get(status, 0) + n
-        if status not in _NOT_COUNTED:
-            totals = per_maker.setdefault(maker_id, [0, 0])
-            totals[0] += n
-            totals[1] += amount
+    by_status.update(makers.values("status").annotate(total=Sum("n")).values_list("status", "total"))
+    # per manufacturer, flags not dismissed or withdrawn (as selectors.top_manufacturers counts them)
+    per_maker = (
+        makers.exclude(status__in=_NOT_COUNTED)
+        .values("manufacturer_id")
+        .annotate(n_sum=Sum("n"), amount_sum=Sum("amount_e4"))
+    )
     rule_severity: dict[tuple[str, str], int] = {}
     ratio_counts = [0] * len(selectors.RATIO_EDGES)
     for rule, severity, ratio_bin, n in shapes:
@@ -139,23 +137,22 @@ _NOT_COUNTED = {FlagStatus.DISMISSED.value, FlagStatus.WITHDRAWN.value}  # as se
 TOP = 15
 
 
-def _top(per_maker: dict[int, list[int]], order: str) -> list[dict]:
-    """The rows selectors.top_manufacturers returns (value descending, then name): names are read only
-    for the makers that can be in the top (value ≥ the TOP-th largest, ties included)."""
-    if not per_maker:
-        return []
-    index = 0 if order == "n" else 1
-    values = sorted((totals[index] for totals in per_maker.values()), reverse=True)
-    cutoff = values[min(TOP, len(values)) - 1]
-    candidates = {m: totals for m, totals in per_maker.items() if totals[index] >= cutoff}
-    names = dict(Manufacturer.objects.filter(pk__in=list(candidates)).values_list("id", "name"))
-    rows = [
+def _top(per_maker: QuerySet, order: str) -> list[dict]:
+    """The rows selectors.top_manufacturers returns (value descending, then name), from the grouped
+    stats: the TOP-th largest value is the cutoff, every manufacturer at or above it (ties included)
+    is read with its name, then sorted as the flag query sorted them."""
+    field = "n_sum" if order == "n" else "amount_sum"
+    cutoff = per_maker.order_by(f"-{field}").values_list(field, flat=True)[TOP - 1 : TOP].first()
+    candidates = per_maker.filter(**{f"{field}__gte": cutoff}) if cutoff is not None else per_maker
+    rows = list(candidates.values_list("manufacturer_id", "n_sum", "amount_sum"))
+    names = dict(Manufacturer.objects.filter(pk__in=[m for m, _n, _a in rows]).values_list("id", "name"))
+    top = [
         {"manufacturer_id": m, "manufacturer__name": names.get(m, ""), "n": n, "amount": Decimal(a).scaleb(-4)}
-        for m, (n, a) in candidates.items()
+        for m, n, a in rows
     ]
-    rows.sort(key=lambda r: r["manufacturer__name"])
-    rows.sort(key=lambda r: r[order], reverse=True)
-    return rows[:TOP]
+    top.sort(key=lambda r: r["manufacturer__name"])
+    top.sort(key=lambda r: r[order], reverse=True)
+    return top[:TOP]
 
 
 def overview_figures(rnd: CorrectionRound, data: OverviewData) -> dict[str, str]:

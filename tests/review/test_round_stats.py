@@ -199,3 +199,15 @@ def test_triggers_survive_later_migrations_of_both_tables(regulator, company_a):
         assert _stored(rnd.pk).counts.by_status["dismissed"] == 1
     finally:
         _ensure_stats_triggers(config, using="default")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_round_with_flags_and_stats_can_be_deleted(company_a):
+    from tests.factories import RoundFactory
+
+    rnd = RoundFactory()
+    FlagFactory(round=rnd, listing__manufacturer=company_a)
+    _stored(rnd.pk)  # builds the stored aggregates and the version row
+    rnd.delete()  # flags, stats and version go with it; the delete trigger must not resurrect a version row
+    assert not RoundStatsVersion.objects.filter(pk=rnd.pk).exists()
+    assert not Flag.objects.filter(round_id=rnd.pk).exists()
