@@ -1,6 +1,7 @@
 """Detection benchmark: N generated listings → flags stored in PostgreSQL (time and peak RSS).
 
     .venv/bin/python bench/detect_bench.py 200000 1000000
+    .venv/bin/python bench/detect_bench.py 1000000 --reference-share 0.34   # ≈ 600,000 reference prices
 
 For each size: generate a catalogue (catalogue.demo_data), import it into the database
 `jiupian_bench_pricing` (setup, not timed as detection), then run `run_detection` in a FRESH child
@@ -40,7 +41,7 @@ def _ensure_db() -> None:
             con.execute(f'CREATE DATABASE "{DB_NAME}"')
 
 
-def setup(size: int) -> int:
+def setup(size: int, reference_share: float = 0.05) -> int:
     """Generate and import a catalogue of `size` listings; create a round. Returns the round id."""
     _ensure_db()
     _django()
@@ -54,7 +55,7 @@ def setup(size: int) -> int:
     from pricing.engine.rounds import create_round
 
     t0 = time.perf_counter()
-    files = generate_catalogue(size, seed=size)
+    files = generate_catalogue(size, seed=size, reference_share=reference_share)
     with tempfile.TemporaryDirectory() as tmp:
         cat_path = write_frame(files.catalogue, Path(tmp) / f"bench_{size}_{time.time_ns()}.csv")
         ref_path = write_frame(files.reference, Path(tmp) / f"bench_ref_{size}_{time.time_ns()}.csv")
@@ -69,7 +70,7 @@ def setup(size: int) -> int:
             .order_by("-id")
             .first()
         ) or services.import_reference_prices(ref_path, label="bench")
-    print(f"  setup ({what} {size:,} listings): {time.perf_counter() - t0:.1f} s", flush=True)
+    print(f"  setup ({what} {size:,} listings, {ref.row_count:,} reference prices): {time.perf_counter() - t0:.1f} s")
     rnd = create_round(catalogue_version=version, title=f"bench {size}", user=None, reference_set=ref, enqueue=False)
     return rnd.pk
 
@@ -89,10 +90,15 @@ def main(argv: list[str]) -> None:
     if argv and argv[0] == "--detect":
         detect(int(argv[1]))
         return
+    share = 0.05
+    if "--reference-share" in argv:
+        at = argv.index("--reference-share")
+        share = float(argv[at + 1])
+        argv = argv[:at] + argv[at + 2 :]
     sizes = [int(a) for a in argv] or [200_000, 1_000_000]
     for size in sizes:
         print(f"== {size:,} listings", flush=True)
-        round_id = setup(size)
+        round_id = setup(size, share)
         out = subprocess.run(
             [sys.executable, __file__, "--detect", str(round_id)], capture_output=True, text=True, check=True
         )

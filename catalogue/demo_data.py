@@ -192,11 +192,14 @@ def generate_catalogue(
     code_prefix: str = "HN",
     code_offset: int = 100000,
     overpriced_share: float = 0.03,
+    reference_share: float = 0.05,
 ) -> DemoFiles:
     """A demo province of exactly `size` listings (and its reference-price file), deterministic per seed.
 
     `overpriced_share`: the fraction of rows priced 5 %–20× above their level (the main source of
     flags; the load benchmark raises it to reach a round of ≈ 100,000 flags over 1,000,000 rows).
+    `reference_share`: the fraction of listings other provinces also list (the reference file has ≈ 1.9
+    rows per such listing; the province-scale benchmark uses 0.34 for ≈ 120,000 rows per 200,000).
     """
     rng = np.random.default_rng(seed)
     n_generics = max(5, int(np.ceil(size / 40)))
@@ -327,7 +330,7 @@ def generate_catalogue(
             "挂网状态": status,
         }
     )
-    reference = _reference(frame, cents, rng)
+    reference = _reference(frame, cents, rng, reference_share)
     return DemoFiles(frame, reference)
 
 
@@ -419,10 +422,11 @@ def _ints_text(values: np.ndarray) -> np.ndarray:
     return np.array([texts[v] for v in values.tolist()], dtype=object)
 
 
-def _reference(frame: pd.DataFrame, cents: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-    """Other provinces' prices for ~5 % of products: by 医保药品编码 when it has one, else by attributes."""
+def _reference(frame: pd.DataFrame, cents: np.ndarray, rng: np.random.Generator, share: float) -> pd.DataFrame:
+    """Other provinces' prices for `share` of products (5 % by default): by 医保药品编码 when it has one,
+    else by attributes."""
     size = len(frame)
-    chosen = np.flatnonzero(rng.random(size) < 0.05)
+    chosen = np.flatnonzero(rng.random(size) < share)
     per = rng.integers(1, 4, len(chosen))
     rows = np.repeat(chosen, per)
     province = np.array(PROVINCES, dtype=object)[(np.arange(len(rows)) + rng.integers(0, 10, len(rows))) % 10]

@@ -10,7 +10,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,8 @@ from audit.services import record
 from .ingest.errors import DuplicateImport, IngestRejected, RowError
 from .ingest.load import check_references, delete_staged, stage_listings
 from .ingest.pipeline import prepare_catalogue, prepare_reference
-from .models import CatalogueVersion, ImportStatus, Listing, ReferencePrice, ReferencePriceSet
+from .ingest.reference_load import store_reference_prices
+from .models import CatalogueVersion, ImportStatus, Listing, ReferencePriceSet
 from .profiles import latest_profile, vocabulary_with
 from .vocabulary import current_vocabulary
 
@@ -312,7 +312,7 @@ def mark_failed(version_id: int, message: str) -> CatalogueVersion:
 def import_reference_prices(
     path: Path, *, label: str = "", user: Any = None, source_name: str | None = None
 ) -> ReferencePriceSet:
-    """Import other provinces' prices (省际挂网价, FORMATS.md §2) in one transaction."""
+    """Import other provinces' prices (省际挂网价, FORMATS.md §2) in one transaction (COPY on PostgreSQL)."""
     path = Path(path)
     source_hash = file_sha256(path)
     actor = user if getattr(user, "is_authenticated", False) else None
@@ -339,11 +339,7 @@ def import_reference_prices(
             status=ImportStatus.ACTIVE,
             row_count=len(frame),
         )
-        rows = frame.to_dict("records")
-        ReferencePrice.objects.bulk_create(
-            (ReferencePrice(price_set=price_set, **{**r, "listed_price": Decimal(r["listed_price"])}) for r in rows),
-            batch_size=2000,
-        )
+        store_reference_prices(price_set.pk, frame)
         record(actor=user, action="reference_prices.import", obj=price_set, after={"row_count": len(frame)})
     return price_set
 

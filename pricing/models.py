@@ -83,6 +83,50 @@ class CorrectionRound(models.Model):
         return f"{self.title} (#{self.pk})"
 
 
+class RoundStatsVersion(models.Model):
+    """Per round: `flags_version` is bumped by database triggers on every change to the round's flags;
+    the stored overview aggregates (RoundMakerStat, RoundShapeStat) are exact while
+    `stats_version == flags_version` (pricing.review.round_stats, pricing.stats_triggers). A table of
+    its own, so that the triggers never name pricing_correctionround (SQLite migrations rebuild it)."""
+
+    round = models.OneToOneField(CorrectionRound, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    flags_version = models.BigIntegerField(default=0)
+    stats_version = models.BigIntegerField(default=0)
+
+
+class RoundMakerStat(models.Model):
+    """Overview aggregate (批次概览统计): flags of one round × manufacturer × status, with
+    Σ(P_t − effective L_t) in 1/10000 yuan. Kept by database triggers (pricing.review.round_stats)."""
+
+    round = models.ForeignKey(CorrectionRound, on_delete=models.CASCADE, related_name="+")
+    manufacturer_id = models.BigIntegerField()
+    status = models.CharField(max_length=20)
+    n = models.BigIntegerField(default=0)
+    amount_e4 = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["round", "manufacturer_id", "status"], name="round_maker_stat_unique")
+        ]
+
+
+class RoundShapeStat(models.Model):
+    """Overview aggregate: flags of one round × rule × severity × 价差倍数 band (RATIO_EDGES index)."""
+
+    round = models.ForeignKey(CorrectionRound, on_delete=models.CASCADE, related_name="+")
+    rule_code = models.CharField(max_length=40)
+    severity = models.CharField(max_length=20)
+    ratio_bin = models.SmallIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "rule_code", "severity", "ratio_bin"], name="round_shape_stat_unique"
+            )
+        ]
+
+
 class RuleCode(models.TextChoices):
     TIER_UNEVALUATED = "TIER_UNEVALUATED", _("未过评高于新药/过评/参比")
     TIER_EVALUATED = "TIER_EVALUATED", _("过评高于参比")

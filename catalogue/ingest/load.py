@@ -1,14 +1,15 @@
 """Loading normalised rows: manufacturers upserted first, listings staged in chunks, no activation.
 
 Staged rows belong to a version that is not ACTIVE yet, so no selector shows them. On PostgreSQL
-rows are streamed with COPY (psycopg 3); elsewhere `bulk_create` in batches. A rerun first deletes
+rows are streamed with COPY (psycopg 3); elsewhere one executemany per chunk (no model instances). A rerun first deletes
 whatever an earlier, interrupted attempt staged for the same version.
 """
 
+import contextlib
 import json
 import queue
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from decimal import Decimal
 
 import numpy as np
@@ -17,9 +18,10 @@ from django.db import connection, transaction
 
 from catalogue.models import Listing, Manufacturer
 
-from .normalise import LISTING_FIELDS, NormalisedCatalogue
+from .normalise import LISTING_FIELDS, NormalisedCatalogue, map_unique
 
 CHUNK_ROWS = 50_000
+SQLITE_CHUNK_ROWS = 100_000  # one executemany transaction per chunk on SQLite
 COPY_CONNECTIONS = 2  # parallel COPY streams on PostgreSQL (the server side is the bottleneck)
 _LOOKUP_BATCH = 900  # SQLite's bound-parameter limit, safely
 _QUOTE_CHARS = (",", '"', "\n", "\r")
@@ -90,7 +92,6 @@ def stage_listings(
     """Write every listing of `data` for `version_id`, chunk by chunk (each chunk one transaction).
 
     Returns (rows written, the manufacturer ids they refer to)."""
-    chunk_rows = chunk_rows or CHUNK_ROWS
     ids = upsert_manufacturers(data.manufacturers)
     frame = data.frame
     manufacturer_ids = frame["manufacturer_norm"].map(ids).to_numpy()
@@ -98,26 +99,53 @@ def stage_listings(
     total = len(frame)
     postgres = connection.vendor == "postgresql"
     if postgres and not connection.in_atomic_block and COPY_CONNECTIONS > 1:
-        return _copy_in_parallel(frame, version_id, manufacturer_ids, chunk_rows, on_progress), used_ids
+        return _copy_in_parallel(frame, version_id, manufacturer_ids, chunk_rows or CHUNK_ROWS, on_progress), used_ids
+    chunk_rows = chunk_rows or (CHUNK_ROWS if postgres else SQLITE_CHUNK_ROWS)
     done = 0
-    for start in range(0, total, chunk_rows):
-        part = frame.iloc[start : start + chunk_rows]
-        with transaction.atomic():
-            if postgres:
-                # staged rows are invisible and a rerun restages them, so no need to wait for the flush
-                with connection.cursor() as cur:
-                    cur.execute("SET LOCAL synchronous_commit TO OFF")
-                    with cur.cursor.copy(_copy_sql()) as copy:
-                        copy.write(_copy_text(part, version_id, manufacturer_ids[start : start + chunk_rows]))
-            else:
-                columns = [_column(part[f].to_numpy()) for f in LISTING_FIELDS]
-                columns.append([version_id] * len(part))
-                columns.append(manufacturer_ids[start : start + chunk_rows].tolist())
-                _bulk_create_rows(columns)
-        done += len(part)
-        if on_progress:
-            on_progress(done, total)
+    with fast_sqlite_load():
+        for start in range(0, total, chunk_rows):
+            part = frame.iloc[start : start + chunk_rows]
+            with transaction.atomic():
+                if postgres:
+                    # staged rows are invisible and a rerun restages them, so no need to wait for the flush
+                    with connection.cursor() as cur:
+                        cur.execute("SET LOCAL synchronous_commit TO OFF")
+                        with cur.cursor.copy(_copy_sql()) as copy:
+                            copy.write(_copy_text(part, version_id, manufacturer_ids[start : start + chunk_rows]))
+                else:
+                    _insert_rows(part, version_id, manufacturer_ids[start : start + chunk_rows])
+            done += len(part)
+            if on_progress:
+                on_progress(done, total)
     return done, used_ids
+
+
+@contextlib.contextmanager
+def fast_sqlite_load() -> Iterator[None]:
+    """On SQLite, for a bulk load: a 256 MB page cache, temporary B-trees in memory and no fsync per
+    commit (synchronous=OFF: in WAL mode an application crash cannot corrupt the file; the staged
+    rows of an interrupted import are invisible and deleted by the rerun). Restored afterwards.
+    Does nothing on other databases or inside a caller's transaction (the PRAGMAs would not apply)."""
+    if connection.vendor != "sqlite" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cur:
+        cur.execute("PRAGMA synchronous")
+        synchronous = cur.fetchone()[0]
+        cur.execute("PRAGMA cache_size")
+        cache_size = cur.fetchone()[0]
+        cur.execute("PRAGMA temp_store")
+        temp_store = cur.fetchone()[0]
+        cur.execute("PRAGMA synchronous = OFF")
+        cur.execute("PRAGMA cache_size = -262144")
+        cur.execute("PRAGMA temp_store = MEMORY")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cur:
+            cur.execute(f"PRAGMA synchronous = {int(synchronous)}")
+            cur.execute(f"PRAGMA cache_size = {int(cache_size)}")
+            cur.execute(f"PRAGMA temp_store = {int(temp_store)}")
 
 
 def _copy_in_parallel(
@@ -203,10 +231,6 @@ def _copy_in_parallel(
     return done
 
 
-def _column(values: np.ndarray) -> list:
-    return values.tolist()
-
-
 def _copy_sql() -> str:
     names = ", ".join((*LISTING_FIELDS, "version_id", "manufacturer_id"))
     return f"COPY {Listing._meta.db_table} ({names}) FROM STDIN WITH (FORMAT csv)"
@@ -216,7 +240,7 @@ def _copy_text(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray
     """The chunk as one COPY (CSV format) text block: each column is rendered once per distinct
     value and the rows are joined in C (`str.join`), several times faster than psycopg's per-row
     `write_row` and than `DataFrame.to_csv`."""
-    fields = [_csv_field_column(part[f].to_numpy()) for f in LISTING_FIELDS]
+    fields = [csv_field_column(part[f].to_numpy()) for f in LISTING_FIELDS]
     fields.append(np.full(len(part), str(version_id), dtype=object))
     fields.append(manufacturer_ids.astype(np.int64).astype(str).astype(object))
     return "\n".join(map(",".join, zip(*fields, strict=True)))
@@ -232,7 +256,7 @@ def _csv_field(value: object) -> str:
     return text
 
 
-def _csv_field_column(values: np.ndarray) -> np.ndarray:
+def csv_field_column(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "b":
         return np.where(values, "t", "f").astype(object)
     if values.dtype.kind in "iu":
@@ -250,16 +274,33 @@ def _csv_field_column(values: np.ndarray) -> np.ndarray:
     return rendered[codes]
 
 
-def _bulk_create_rows(columns: list[list]) -> None:
-    fields = (*LISTING_FIELDS, "version_id", "manufacturer_id")
-    decimal_idx = {fields.index(f) for f in _DECIMAL_FIELDS}
-    extra_idx = fields.index("extra")
-    objects = []
-    for row in zip(*columns, strict=True):
-        values = list(row)
-        for i in decimal_idx:
-            if values[i] is not None:
-                values[i] = Decimal(values[i])
-        values[extra_idx] = json.loads(values[extra_idx]) if values[extra_idx] != "{}" else {}
-        objects.append(Listing(**dict(zip(fields, values, strict=True))))
-    Listing.objects.bulk_create(objects, batch_size=2000)
+def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray) -> None:
+    """One executemany of the chunk with the values `bulk_create` would send (no model instances):
+    Decimal objects for the decimal columns (the driver stores their text), the JSON column re-encoded
+    as Django's JSONField encodes it, Python bools/ints/None."""
+    columns = []
+    for field in LISTING_FIELDS:
+        values = part[field].to_numpy()
+        if field in _DECIMAL_FIELDS:
+            values = map_unique(values, _to_decimal)
+        elif field == "extra":
+            values = map_unique(values, _json_field_text)
+        columns.append(values.tolist())
+    columns.append([version_id] * len(part))
+    columns.append(manufacturer_ids.tolist())
+    names = ", ".join((*LISTING_FIELDS, "version_id", "manufacturer_id"))
+    marks = ", ".join(["%s"] * len(columns))
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {Listing._meta.db_table} ({names}) VALUES ({marks})", zip(*columns, strict=True))
+
+
+def _to_decimal(text: object) -> Decimal | None:
+    return None if text is None or text != text else Decimal(text)
+
+
+_EXTRA = Listing._meta.get_field("extra")
+
+
+def _json_field_text(text: str) -> str:
+    """The extra-columns JSON as JSONField stores it (json.dumps with Django's defaults)."""
+    return _EXTRA.get_db_prep_save(json.loads(text) if text != "{}" else {}, connection)

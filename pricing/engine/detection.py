@@ -2,7 +2,7 @@
 
 Reads listings with `values_list` (no model instances), re-derives 剂型组/tier class through the
 round's rule set, runs the enabled rules (pricing.rules) and bulk-inserts the flags: COPY on
-PostgreSQL, bulk_create elsewhere. The caller (pricing.services.run_detection) owns transactions.
+PostgreSQL, executemany elsewhere. The caller (pricing.services.run_detection) owns transactions.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ def load_listings(catalogue_version_id: int, params: RuleParams) -> pd.DataFrame
         df = _copy_frame(catalogue_version_id)
     else:
         qs = Listing.objects.filter(version_id=catalogue_version_id).values_list(*(f for _, f in _LISTING_FIELDS))
-        df = pd.DataFrame.from_records(qs.iterator(chunk_size=20_000), columns=_LISTING_NAMES)
+        df = _raw_frame(qs, _LISTING_NAMES)
     if df.empty:
         return pd.DataFrame(columns=_LISTING_NAMES)
     # tier class through the round's rule set (aliases → canonical tier → class); stored one as fallback
@@ -125,30 +126,86 @@ def _clean_decimal(value: Decimal | None) -> Decimal | None:
     return d.quantize(Decimal(1)) if d == d.to_integral_value() else d
 
 
+_REFERENCE_FIELDS = [
+    ("id", "id"),
+    ("province", "province"),
+    ("nhsa", "nhsa_code"),
+    ("generic", "generic_name_norm"),
+    ("dosage_form", "dosage_form"),
+    ("spec", "strength_norm"),
+    ("n", "pack_quantity"),
+    ("maker", "manufacturer_norm"),
+    ("price", "listed_price"),
+    ("maker_name", "manufacturer_name"),
+    ("strength", "strength"),
+]
+
+
 def load_references(reference_set_id: int | None, params: RuleParams) -> pd.DataFrame | None:
+    """The reference set's rows (pricing.frame.REFERENCE_COLUMNS + names), in row order: COPY on PostgreSQL."""
     if reference_set_id is None:
         return None
-    rows = (
-        ReferencePrice.objects.filter(price_set_id=reference_set_id)
-        .values_list(
-            "id",
-            "province",
-            "nhsa_code",
-            "generic_name_norm",
-            "dosage_form",
-            "strength_norm",
-            "pack_quantity",
-            "manufacturer_norm",
-            "listed_price",
-            "manufacturer_name",
-            "strength",
-        )
-        .iterator(chunk_size=20_000)
-    )
-    df = pd.DataFrame.from_records(rows, columns=REFERENCE_COLUMNS + ["maker_name", "strength"])
+    names = [c for c, _ in _REFERENCE_FIELDS]
+    qs = ReferencePrice.objects.filter(price_set_id=reference_set_id).values_list(*(f for _, f in _REFERENCE_FIELDS))
+    if connection.vendor == "postgresql":
+        df = _copy_query(qs, names, int_columns=("id",))
+        # pack size: NULL → None (0 below); price: exact Decimal per distinct text
+        df["n"] = map_unique(df["n"], lambda text: int(text) if text != "" else None)
+        df["price"] = map_unique(df["price"], Decimal)
+    else:
+        df = _raw_frame(qs, names)
     for col in ("nhsa", "generic", "spec", "maker", "province", "dosage_form"):
-        df[col] = df[col].fillna("").map(normalise_text)
+        df[col] = map_unique(df[col].fillna(""), normalise_text)
+    assert set(REFERENCE_COLUMNS) <= set(df.columns)
     return prepare_references(df, params)
+
+
+def _raw_frame(qs, names: list[str]) -> pd.DataFrame:
+    """A values_list query as a frame, equal to `from_records(qs)`: the same SQL run on the raw cursor,
+    then the ORM's converters (Decimal quantizing, booleans, …) applied once per DISTINCT value of
+    each column instead of once per cell (the per-cell converters were most of the load on SQLite)."""
+    compiler = qs.query.get_compiler(using=qs.db)
+    sql, sql_params = compiler.as_sql()
+    converters = compiler.get_converters([expr for expr, _sql, _alias in compiler.select])
+    with connection.cursor() as cur:
+        cur.execute(sql, sql_params)
+        df = pd.DataFrame.from_records(_fetch_rows(cur), columns=names)
+    for position, (functions, expr) in converters.items():
+
+        def convert(value: object, functions: list = functions, expr: object = expr) -> object:
+            for function in functions:
+                value = function(value, expr, connection)
+            return value
+
+        df[names[position]] = pd.Series(map_unique(df[names[position]], convert), index=df.index).infer_objects()
+    return df
+
+
+def _fetch_rows(cur, size: int = 20_000) -> Iterator[tuple]:
+    while rows := cur.fetchmany(size):
+        yield from rows
+
+
+def _copy_query(qs, names: list[str], *, int_columns: tuple[str, ...]) -> pd.DataFrame:
+    """A values_list query read with COPY … TO STDOUT (CSV) by pandas' C reader, all text except
+    `int_columns` (NULL and "" both read as "")."""
+    sql, sql_params = qs.query.sql_with_params()
+    buf = io.BytesIO()
+    with connection.cursor() as cur, cur.cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", sql_params) as copy:
+        for chunk in copy:
+            buf.write(chunk)
+    if not buf.tell():
+        return pd.DataFrame({c: pd.Series(dtype=np.int64 if c in int_columns else object) for c in names})
+    buf.seek(0)
+    return pd.read_csv(
+        buf,
+        header=None,
+        names=names,
+        dtype={c: (np.int64 if c in int_columns else str) for c in names},
+        keep_default_na=False,
+        na_filter=False,
+        encoding="utf-8",
+    )
 
 
 def compute_flags(listings: pd.DataFrame, refs: pd.DataFrame | None, params: RuleParams) -> pd.DataFrame:
@@ -218,6 +275,7 @@ _TEN = Decimal("1E-10")
 CENT = Decimal("0.01")
 
 
+@lru_cache(maxsize=200_000)  # prices and pack sizes repeat across flags
 def _unit10(price: Decimal, n: int) -> Decimal:
     """P / n half-up to 10 decimals (50 significant digits first: no double rounding in practice)."""
     with localcontext() as ctx:
@@ -254,7 +312,7 @@ COPY_COLUMNS = [
 
 
 def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = None) -> int:
-    """Insert flags: COPY on PostgreSQL, bulk_create elsewhere. Returns the count."""
+    """Insert flags: COPY on PostgreSQL, executemany elsewhere. Returns the count."""
     now = timezone.now()
     count = 0
     if connection.vendor == "postgresql":
@@ -277,15 +335,32 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                 if progress and count % 50_000 == 0:
                     progress(count)
         return count
-    batch: list[Flag] = []
-    for row in rows:
-        batch.append(Flag(**row))
-        count += 1
-        if len(batch) >= 2000:
-            Flag.objects.bulk_create(batch)
-            batch.clear()
-    if batch:
-        Flag.objects.bulk_create(batch)
+    # elsewhere (SQLite): executemany in one statement per batch, with the values bulk_create would send
+    # (Decimals and ints as they are, the JSON column encoded by its field, one timestamp)
+    table = Flag._meta.db_table
+    stamp = Flag._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    sql = f"INSERT INTO {table} ({', '.join(COPY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(COPY_COLUMNS))})"
+    head, tail = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]
+    batch: list[tuple] = []
+    with connection.cursor() as cur:
+        for row in rows:
+            batch.append(
+                (
+                    *(row[c] for c in head),
+                    json.dumps(row["factors"]),  # JSONField's own encoding (json.dumps, default encoder)
+                    *(row[c] for c in tail),
+                    FlagStatus.PENDING.value,
+                    None,
+                    0,
+                    stamp,
+                )
+            )
+            count += 1
+            if len(batch) >= 50_000:
+                cur.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            cur.executemany(sql, batch)
     return count
 
 

@@ -152,6 +152,8 @@ def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
 def prepare_references(refs: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     refs = refs.copy()
     refs["form_group"] = form_groups(refs["dosage_form"].astype(str), params.form_aliases)
-    refs["price_f"] = refs["price"].astype(float)
+    price_codes, price_uniques = pd.factorize(refs["price"])  # as for listings: once per distinct price
+    refs["price_f"] = np.array([float(p) for p in price_uniques], dtype=float)[price_codes]
+    refs["p_e4"] = np.array([_e4(p) for p in price_uniques], dtype=np.int64)[price_codes]
     refs["n"] = refs["n"].fillna(0).astype(np.int64)
     return refs

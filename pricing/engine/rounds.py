@@ -17,6 +17,7 @@ from catalogue.models import CatalogueVersion, ImportStatus, ReferencePriceSet
 from pricing.engine import detection
 from pricing.engine.ruleset import RuleParams, latest_rule_set
 from pricing.models import CorrectionRound, Flag, FlagDecision, JobStatus, RoundEvent, RoundStatus, RuleSet
+from pricing.review import round_stats
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ def run_detection(round_id: int) -> int:
                 params=params,
                 progress=lambda p: _progress(round_id, p),
             )
+            round_stats.rebuild(round_id)  # the overview's stored aggregates for the new flags
             round_.flag_count = count
             round_.detection_status = JobStatus.DONE
             round_.progress = 100

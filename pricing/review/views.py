@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import admin_required, staff_required
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
-from pricing.review import charts, selectors
+from pricing.review import charts, round_stats, selectors
 from pricing.review.decisions import DecisionConflict, DecisionError, bulk_decide, decide
 from pricing.review.filters import SORT_LABELS, FlagFilter
 from pricing.review.publication import PublishError, publish_notice
@@ -89,39 +89,27 @@ def _round_or_404(request: HttpRequest, round_id: int):
 
 
 def _round_changes(rnd) -> dict[str, Any] | None:
-    """Round-to-round comparison from the engine, when it provides one."""
-    try:
-        from pricing.review.comparison import compare_rounds, previous_round
-    except ImportError:
-        return None
+    """Round-to-round comparison counts, when there is a previous round."""
+    from pricing.review.comparison import previous_round
+
     previous = previous_round(rnd)
     if previous is None:
         return None
-    return {"previous": previous, "result": compare_rounds(rnd, previous)}
+    return {"previous": previous, "result": round_stats.comparison_counts(rnd, previous)}
 
 
 @staff_required
 def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
     rnd = _round_or_404(request, round_id)
-    counts = selectors.round_counts(rnd.pk)
-    by_count = selectors.top_manufacturers(rnd.pk, "n")
-    by_amount = selectors.top_manufacturers(rnd.pk, "amount")
-    edges, hist = selectors.ratio_histogram(rnd.pk)
-    figures = {
-        "chart_rule_severity": charts.rule_severity_chart(counts.rule_severity),
-        "chart_ratio": charts.ratio_histogram_chart(edges, hist),
-        "chart_top_count": charts.top_manufacturers_chart(by_count, "n", _("纠偏数最多的生产企业"), _("纠偏数")),
-        "chart_top_amount": charts.top_manufacturers_chart(
-            by_amount, "amount", _("超限金额 Σ(P_t − L_t) 最高的生产企业"), _("元")
-        ),
-    }
+    data = round_stats.overview_data(rnd)  # cached per version of the round's flags: never stale
+    counts = data.counts
     context = {
         "round": rnd,
         "counts": counts,
         "rule_rows": [(c, counts.by_rule.get(c.value, 0)) for c in RuleCode],
         "severity_rows": [(s, counts.by_severity.get(s.value, 0)) for s in Severity],
         "status_rows": [(s, counts.by_status.get(s.value, 0)) for s in FlagStatus],
-        "figures": figures,
+        "figures": round_stats.overview_figures(rnd, data),
         "changes": _round_changes(rnd),
         "publish_form": PublishForm() if request.user.is_admin_role and rnd.status == RoundStatus.DRAFT else None,
     }

@@ -65,3 +65,48 @@ def test_empty_version_loads_an_empty_frame():
     version = CatalogueVersionFactory()
     frame = detection.load_listings(version.pk, RuleParams.from_rule_set(default_rule_set()))
     assert frame.empty
+
+
+def _assert_same_frame(ours: pd.DataFrame, theirs: pd.DataFrame) -> None:
+    assert list(ours.columns) == list(theirs.columns)
+    assert ours.dtypes.to_dict() == theirs.dtypes.to_dict()
+    for column in theirs.columns:
+        a, b = ours[column].tolist(), theirs[column].tolist()
+        assert a == b, column
+        assert [type(v) for v in a] == [type(v) for v in b], column
+        assert [str(v) for v in a] == [str(v) for v in b], column  # Decimal exponents too
+
+
+@pytest.mark.django_db
+def test_raw_cursor_frame_equals_orm_rows():
+    """The SQLite loader (raw cursor + converters per distinct value) gives the ORM's values and types."""
+    from catalogue.models import Listing
+
+    version = CatalogueVersionFactory()
+    ListingFactory(version=version, listing_code="B2", strength="5ml:0.1g", listed_price=Decimal("12.3400"))
+    ListingFactory(version=version, listing_code="A9", strength="每片含xx", vbp_selected=True, is_active=False)
+    ListingFactory(version=version, listing_code="A8", strength="20万IU", listed_price=Decimal("7"))
+    ListingFactory(version=version, listing_code="A7", strength="0.25g", listed_price=Decimal("0.0001"))
+    fields = [f for _, f in detection._LISTING_FIELDS]
+    qs = Listing.objects.filter(version_id=version.pk).values_list(*fields)
+    expected = pd.DataFrame.from_records(qs.iterator(chunk_size=2), columns=detection._LISTING_NAMES)
+    _assert_same_frame(detection._raw_frame(qs, detection._LISTING_NAMES), expected)
+
+
+@pytest.mark.django_db
+def test_reference_loader_equals_orm_rows(samples_dir):
+    """COPY (PostgreSQL) or the raw cursor (SQLite) load the reference prices the ORM would."""
+    from catalogue import services
+    from catalogue.models import ReferencePrice
+    from catalogue.specs import normalise_text
+    from pricing.engine.frame import prepare_references
+
+    params = RuleParams.from_rule_set(default_rule_set())
+    price_set = services.import_reference_prices(samples_dir / "reference_prices_sample.csv")
+    fields = [f for _, f in detection._REFERENCE_FIELDS]
+    rows = ReferencePrice.objects.filter(price_set=price_set).values_list(*fields).iterator(chunk_size=3)
+    expected = pd.DataFrame.from_records(rows, columns=[c for c, _ in detection._REFERENCE_FIELDS])
+    for col in ("nhsa", "generic", "spec", "maker", "province", "dosage_form"):
+        expected[col] = expected[col].fillna("").map(normalise_text)
+    expected = prepare_references(expected, params)
+    _assert_same_frame(detection.load_references(price_set.pk, params), expected)

@@ -1,4 +1,5 @@
-"""python manage.py generate_catalogue --size N --seed S --output PATH [--format csv|xlsx] [--reference-output PATH]."""
+"""python manage.py generate_catalogue --size N --seed S --output PATH [--format csv|xlsx]
+[--reference-output PATH] [--reference-share F]."""
 
 from pathlib import Path
 
@@ -17,13 +18,26 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, required=True)
         parser.add_argument("--format", choices=["csv", "xlsx"], default=None)
         parser.add_argument("--reference-output", type=Path, default=None)
+        parser.add_argument(
+            "--reference-share", type=float, default=0.05, help="share of listings also priced by other provinces"
+        )
 
-    def handle(self, *args, size: int, seed: int, output: Path, format: str | None, reference_output, **options):
+    def handle(
+        self,
+        *args,
+        size: int,
+        seed: int,
+        output: Path,
+        format: str | None,
+        reference_output,
+        reference_share: float,
+        **options,
+    ):
         output = output_path(output, create_parent=True)
         if reference_output:
             reference_output = output_path(reference_output, create_parent=True)
         fmt = format or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
-        files = generate_catalogue(size, seed)
+        files = generate_catalogue(size, seed, reference_share=reference_share)
         with writing(output):
             write_frame(files.catalogue, output, fmt)
         catalogue = files.catalogue

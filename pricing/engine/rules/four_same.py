@@ -5,6 +5,9 @@ Same product = same 医保药品编码 when both rows have it, else the same nor
 规格, 转换比, 生产企业). The benchmark is the province holding the minimum (ties: province name).
 """
 
+from fractions import Fraction
+
+import numpy as np
 import pandas as pd
 
 from pricing.engine.benchmark import EPS, FLAG_COLUMNS
@@ -33,34 +36,80 @@ def find(listings: pd.DataFrame, refs: pd.DataFrame, params: RuleParams) -> pd.D
     pairs = matches(targets, refs)
     if pairs.empty:
         return pd.DataFrame(columns=FLAG_COLUMNS)
-    pairs["price_f"] = refs.loc[pairs["ref"].to_numpy(), "price_f"].to_numpy()
-    pmin = pairs.groupby("target", sort=False)["price_f"].transform("min")
-    pairs = pairs[pairs["price_f"] <= pmin * (1 + EPS)]
-    target_price = listings.loc[pairs["target"].to_numpy(), "price_f"].to_numpy()
+    target = pairs["target"].to_numpy()
+    ref_at = refs.index.get_indexer(pairs["ref"].to_numpy())  # reference row positions
+    ref_price_f = refs["price_f"].to_numpy()[ref_at]
+    pmin = pd.Series(ref_price_f).groupby(target, sort=False).transform("min").to_numpy()
+    target_price = listings["price_f"].to_numpy()[target]
     rel = float(params.tolerance_rel)
-    maybe = target_price > (pairs["price_f"].to_numpy() * (1 - 1e-9) - 0.0051) * (1 + rel) + float(params.tolerance_abs)
-    pairs = pairs[maybe]
-    ref_price, ref_prov, ref_n = refs["price"].tolist(), refs["province"].tolist(), refs["n"].tolist()
-    ref_pos = {label: i for i, label in enumerate(refs.index.tolist())}
-    t_price, t_n = listings["price"].tolist(), listings["n"].tolist()
-    best: dict[int, tuple] = {}
-    for target, ref in zip(pairs["target"].tolist(), pairs["ref"].tolist(), strict=True):
-        i = ref_pos[ref]
-        key = (ref_price[i], ref_prov[i], ref)
-        if target not in best or key < best[target]:
-            best[target] = key
+    maybe = (ref_price_f <= pmin * (1 + EPS)) & (
+        target_price > (ref_price_f * (1 - 1e-9) - 0.0051) * (1 + rel) + float(params.tolerance_abs)
+    )
+    target, ref_at = target[maybe], ref_at[maybe]
+    if not len(target):
+        return pd.DataFrame(columns=FLAG_COLUMNS)
+    # the benchmark per target: lowest exact price, then province name, then reference row (one sort)
+    price_rank = _exact_rank(refs["price"])[ref_at]
+    province_rank = np.unique(refs["province"].to_numpy(dtype=str), return_inverse=True)[1][ref_at]
+    order = np.lexsort((refs.index.to_numpy()[ref_at], province_rank, price_rank, target))
+    first = order[np.r_[True, target[order][1:] != target[order][:-1]]]
+    target, ref_at = target[first], ref_at[first]
+    flagged = _certainly_flagged(listings, refs, target, ref_at, params)
+    ref_label, ref_price = refs.index.to_numpy(), refs["price"].to_numpy()
+    ref_prov, ref_n = refs["province"].to_numpy(), refs["n"].to_numpy()
+    t_price, t_n = listings["price"].to_numpy(), listings["n"].to_numpy()
     rows = []
-    for target, (price, province, ref) in best.items():
-        n_ref = ref_n[ref_pos[ref]]
+    for t, r, sure in zip(target.tolist(), ref_at.tolist(), flagged.tolist(), strict=True):
+        if sure is not None and not sure:
+            continue  # exactly not above the limit: no Decimal work for it
         ev = evaluate_reference(
-            target=Side(t_price[target], int(t_n[target])),
-            min_price=price,
-            province=province,
-            n_reference=int(n_ref) or None,
+            target=Side(t_price[t], int(t_n[t])),
+            min_price=ref_price[r],
+            province=ref_prov[r],
+            n_reference=int(ref_n[r]) or None,
             tolerance_abs=params.tolerance_abs,
             tolerance_rel=params.tolerance_rel,
             bands=params.bands,
         )
         if ev.flagged:
-            rows.append((CODE, target, None, ref, province, ev))
+            rows.append((CODE, t, None, ref_label[r], ref_prov[r], ev))
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
+
+
+def _exact_rank(prices: pd.Series) -> np.ndarray:
+    """Each row's rank among the distinct exact (Decimal) prices: equal prices share a rank."""
+    codes, uniques = pd.factorize(prices)
+    ranks = np.empty(len(uniques), dtype=np.int64)
+    values = uniques.tolist()
+    ranks[sorted(range(len(values)), key=values.__getitem__)] = np.arange(len(values))
+    return ranks[codes]
+
+
+def _certainly_flagged(
+    listings: pd.DataFrame, refs: pd.DataFrame, target: np.ndarray, ref_at: np.ndarray, params: RuleParams
+) -> np.ndarray:
+    """Per (target, benchmark): True/False when integer arithmetic decides P_t > L_t·(1 + rel) + abs,
+    None where it cannot (a price with more than 4 decimals, or huge values): those are evaluated exactly.
+
+    L_t is the reference price rounded half-up to the cent; prices are exact ints in 1/10000 yuan.
+    """
+    out = np.full(len(target), None, dtype=object)
+    t_e4 = listings["p_e4"].to_numpy()[target]
+    r_e4 = refs["p_e4"].to_numpy()[ref_at]
+    rel, tol = Fraction(params.tolerance_rel), Fraction(params.tolerance_abs)
+    den = rel.denominator * tol.denominator
+    known = (t_e4 >= 0) & (r_e4 >= 0)
+    if max(den, rel.numerator, tol.numerator) > 10**4 or not known.any():
+        return out
+    known &= (t_e4 < _SAFE) & (r_e4 < _SAFE)
+    cents = (2 * r_e4 + 100) // 200  # half-up to the cent
+    limit_e4 = cents * 100
+    # P·den > L·den + L·rel·den + abs·10⁴·den, all in 1/10000 yuan
+    lhs = t_e4 * den
+    rhs = limit_e4 * den + limit_e4 * (rel.numerator * tol.denominator) + tol.numerator * rel.denominator * 10_000
+    decided = np.where(cents > 0, lhs > rhs, False)
+    out[known] = decided[known]
+    return out
+
+
+_SAFE = 10**9  # 100,000 yuan in 1/10000: with tolerance terms up to 10⁴ every product stays below 10¹⁸ < 2⁶³
