@@ -1,7 +1,7 @@
 """The command-line path against the baseline script, on the same generated files in one run.
 
     .venv/bin/python bench/cli_path_bench.py --size 200000 [--backends postgresql sqlite] \
-        [--peer-python /work/peerenv/bin/python] [--peer-script ../shared/bench/peer_duckdb.py]
+        [--peer-python VENV/bin/python] --peer-script PATH_TO/peer_duckdb.py   (baseline kept outside the repo)
 
 1. `manage.py generate_catalogue` writes a catalogue CSV and its reference-price CSV (not timed).
 2. The baseline (a pandas + DuckDB script that computes the same flags from the two files, no database)
@@ -30,7 +30,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ROOT = "postgres://postgres@127.0.0.1:5432"
-DEFAULT_PEER_SCRIPT = ROOT.parent / "shared" / "bench" / "peer_duckdb.py"
 
 
 def _load() -> float:
@@ -156,7 +155,12 @@ def main() -> None:
     parser.add_argument("--reference-share", default="0.34", help="≈ 120,000 reference prices per 200,000 listings")
     parser.add_argument("--backends", nargs="+", default=["postgresql", "sqlite"], choices=["postgresql", "sqlite"])
     parser.add_argument("--peer-python", default="/work/peerenv/bin/python")
-    parser.add_argument("--peer-script", type=Path, default=DEFAULT_PEER_SCRIPT)
+    parser.add_argument(
+        "--peer-script",
+        type=Path,
+        required=True,
+        help="the pandas + DuckDB baseline script (not part of this repository)",
+    )
     parser.add_argument("--md5", action="store_true", help="print an md5 of the stored flags")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cli_bench_") as tmp:

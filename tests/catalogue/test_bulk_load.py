@@ -10,6 +10,7 @@ from catalogue.ingest import load
 from catalogue.ingest.normalise import LISTING_FIELDS
 from catalogue.ingest.pipeline import prepare_catalogue
 from catalogue.models import CatalogueVersion, ImportStatus, Listing
+from catalogue.vocabulary import current_vocabulary
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def _rows(version_id: int) -> list[tuple]:
 
 def _orm_copy(path, manufacturer_ids: dict[int, int]) -> int:
     """The same file written the slow way (one Listing instance per row) under another version."""
-    data = prepare_catalogue(path, services.rule_params())
+    data = prepare_catalogue(path, current_vocabulary())
     version = CatalogueVersion.objects.create(
         province="对照", source_name="orm.csv", source_path=str(path), source_hash="1" * 64, status=ImportStatus.ACTIVE
     )

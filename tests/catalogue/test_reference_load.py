@@ -7,6 +7,7 @@ import pytest
 from catalogue import services
 from catalogue.ingest.pipeline import prepare_reference
 from catalogue.models import ReferencePrice, ReferencePriceSet
+from catalogue.vocabulary import current_vocabulary
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,7 @@ def _orm_copy(frame) -> ReferencePriceSet:
 def test_bulk_stored_rows_equal_orm_rows(samples_dir):
     path = samples_dir / "reference_prices_sample.csv"
     price_set = services.import_reference_prices(path, label="bulk")
-    expected = _orm_copy(prepare_reference(path, services.rule_params()))
+    expected = _orm_copy(prepare_reference(path, current_vocabulary()))
     assert price_set.row_count == ReferencePrice.objects.filter(price_set=price_set).count() > 0
     assert _rows(price_set) == _rows(expected)
 
@@ -46,7 +47,7 @@ def test_awkward_values_round_trip(tmp_path):
         encoding="utf-8",
     )
     price_set = services.import_reference_prices(path, label="awkward")
-    expected = _orm_copy(prepare_reference(path, services.rule_params()))
+    expected = _orm_copy(prepare_reference(path, current_vocabulary()))
     rows = _rows(price_set)
     assert rows == _rows(expected)
     by_province = {r.province: r for r in ReferencePrice.objects.filter(price_set=price_set)}
