@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from pricing.models import CorrectionRound, FinalEntry, FinalList, Flag, FlagStatus, RoundEvent, RoundStatus
+from pricing.models import CorrectionRound, FinalEntry, FinalList, FlagStatus, RoundEvent, RoundStatus
+from pricing.review.binding import binding_limits
+from pricing.review.repricing import reprice, severity_bands
 
 from .errors import NotAllowed, NotFound, RoundStateError
 from .models import Appeal, AppealStatus
@@ -76,8 +78,9 @@ def pending_appeal_count(round_id: int) -> int:
 
 
 def publish_final_list(round_id: int, *, user: Any) -> FinalList:
-    """CLOSED → FINAL: freeze every confirmed flag (withdrawn ones excluded) with its limit after
-    appeals into a new FinalList version. Only when every submitted appeal is decided."""
+    """CLOSED → FINAL: freeze every listing with a confirmed flag (withdrawn ones excluded) with its
+    执行限价 after appeals into a new FinalList version — one entry per listing, every flag behind it
+    as a reason. Only when every submitted appeal is decided."""
     if not getattr(user, "is_admin_role", False):
         raise NotAllowed(_("只有管理员可以发布最终纠偏清单。"))
     with transaction.atomic():
@@ -91,11 +94,7 @@ def publish_final_list(round_id: int, *, user: Any) -> FinalList:
             raise RoundStateError(_("仍有 %(n)d 件申诉未处理，处理完毕后才能发布。") % {"n": pending})
         version = (FinalList.objects.filter(round=round_).aggregate(v=Max("version"))["v"] or 0) + 1
         final = FinalList.objects.create(round=round_, version=version, published_by=user)
-        flags = Flag.objects.filter(round=round_, status=FlagStatus.CONFIRMED).order_by("-ratio", "id")
-        entries = [
-            FinalEntry(final_list=final, flag_id=f.pk, status=f.status, limit_price=f.effective_limit_price)
-            for f in flags.only("id", "status", "limit_price", "adjusted_limit_price").iterator(chunk_size=2000)
-        ]
+        entries = final_entries(final, round_)
         FinalEntry.objects.bulk_create(entries, batch_size=2000)
         final.entry_count = len(entries)
         final.save(update_fields=["entry_count"])
@@ -113,6 +112,32 @@ def publish_final_list(round_id: int, *, user: Any) -> FinalList:
             after={"status": RoundStatus.FINAL, **detail},
         )
     return final
+
+
+def final_entries(final: FinalList, round_: CorrectionRound) -> list[FinalEntry]:
+    """One entry per listing with a confirmed flag: its 执行限价 (binding limit) and every reason,
+    highest ratio first."""
+    bands = severity_bands(round_)
+    limits = sorted(binding_limits(round_.pk, scope="confirmed").values(), key=lambda b: (-b.ratio, b.listing_id))
+    entries = []
+    for b in limits:
+        values = reprice(b.listed_price, b.limit, bands)
+        entries.append(
+            FinalEntry(
+                final_list=final,
+                flag_id=b.binding_reason.flag_id,
+                listing_id=b.listing_id,
+                status=FlagStatus.CONFIRMED,
+                limit_price=b.limit,
+                listed_price=b.listed_price,
+                ratio=values.ratio,
+                severity=values.severity,
+                overcharge=values.overcharge,
+                basis=b.basis,
+                reasons=[r.as_json() for r in b.reasons],
+            )
+        )
+    return entries
 
 
 def latest_final_list(round_id: int) -> FinalList | None:

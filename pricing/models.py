@@ -232,10 +232,29 @@ class FinalList(models.Model):
 
 
 class FinalEntry(models.Model):
+    """One listing of a final list with its 执行限价 (binding limit) and every flag behind it.
+
+    `flag` is the flag whose limit binds; `reasons` lists every flag of the listing in the list
+    (pricing.review.binding.BindingReason as JSON). Lists published before entries were per
+    listing have one row per flag and no `listing` (read through binding.binding_limits)."""
+
     final_list = models.ForeignKey(FinalList, on_delete=models.CASCADE, related_name="entries")
     flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="+")
+    listing = models.ForeignKey(
+        "catalogue.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="final_entries"
+    )
     status = models.CharField(max_length=20)
-    limit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    limit_price = models.DecimalField(_("执行限价"), max_digits=14, decimal_places=2)
+    listed_price = models.DecimalField(_("挂网价格"), max_digits=14, decimal_places=4, null=True, blank=True)
+    ratio = models.DecimalField(_("价差倍数"), max_digits=14, decimal_places=4, null=True, blank=True)
+    severity = models.CharField(_("风险等级"), max_length=8, blank=True)
+    overcharge = models.DecimalField(_("超限金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    basis = models.CharField(max_length=10, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["final_list", "listing"], name="final_entry_one_per_listing"),
+            models.CheckConstraint(condition=models.Q(limit_price__gt=0), name="final_entry_limit_positive"),
+        ]

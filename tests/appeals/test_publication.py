@@ -120,7 +120,7 @@ def test_print_page_has_title_counts_and_table_and_is_audited(client, admin_user
     publication.publish_final_list(published_round.pk, user=admin_user)
     client.force_login(admin_user)
     html = client.get(reverse("appeals:final_print", args=[published_round.pk])).content.decode()
-    assert published_round.title in html and "纠偏记录 2 条，涉及生产企业 2 家" in html
+    assert published_round.title in html and "纠偏药品 2 个（每个挂网编号一行），涉及生产企业 2 家" in html
     assert flag_a.listing.listing_code in html and flag_b.listing.listing_code in html
     assert "final_print.css" in html
     assert AuditEvent.objects.filter(action="final_list.print").count() == 1
@@ -204,8 +204,10 @@ def test_final_exports_xlsx_and_csv_hold_adjusted_limit_and_are_audited(
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     header = list(rows[0])
-    assert header[-1] == "状态" and header[-2] == "纠偏限价"
+    assert header[20] == "状态" and header[19] == "纠偏限价" and header[21:] == ["执行限价", "执行价差倍数"]
     limits = {row[header.index("挂网编号")]: row[header.index("纠偏限价")] for row in rows[1:]}
+    binding = {row[header.index("挂网编号")]: row[header.index("执行限价")] for row in rows[1:]}
+    assert binding == limits
     assert limits == {
         flag_a.listing.listing_code: pytest.approx(8.88),
         flag_a2.listing.listing_code: pytest.approx(float(flag_a2.limit_price)),

@@ -10,6 +10,7 @@ import datetime as dt
 import gettext
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -183,7 +184,9 @@ def test_final_print_counts_show_labels(english, admin_user, company_a, company_
     deadline = timezone.now() + dt.timedelta(days=3)
     round_ = RoundFactory(status="published", published_at=timezone.now(), appeal_deadline=deadline)
     FlagFactory(round=round_, listing__manufacturer=company_a, status="confirmed", severity="红★")
-    FlagFactory(round=round_, listing__manufacturer=company_b, status="confirmed", severity="红★★★")
+    FlagFactory(  # 60.00 / 4.80 = 12.5: the final list's severity follows the binding ratio
+        round=round_, listing__manufacturer=company_b, listing__listed_price=Decimal("60.00"), status="confirmed"
+    )
     publication.close_appeal_window(round_.pk, user=admin_user)
     publication.publish_final_list(round_.pk, user=admin_user)
     english.force_login(admin_user)
