@@ -44,7 +44,9 @@ class DecisionForm(forms.Form):
     new_limit_price = forms.DecimalField(
         label=_("新限价（元/包装）"), required=False, min_value=0.01, max_digits=14, decimal_places=2
     )
-    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
+    reason = forms.CharField(
+        label=_("理由（必填）"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 

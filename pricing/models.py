@@ -71,6 +71,7 @@ class CorrectionRound(models.Model):
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     appeal_deadline = models.DateTimeField(_("申诉截止时间"), null=True, blank=True)
     notice_text = models.TextField(_("公示说明"), blank=True)
+    evidence_required = models.BooleanField(_("申诉须附证明材料"), default=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
@@ -142,7 +143,16 @@ class Flag(models.Model):
         ordering = ["round_id", "-ratio", "id"]
         verbose_name = _("纠偏记录")
         constraints = [
-            models.UniqueConstraint(fields=["round", "listing", "rule_code"], name="flag_unique_per_round_listing_rule")
+            models.UniqueConstraint(
+                fields=["round", "listing", "rule_code"], name="flag_unique_per_round_listing_rule"
+            ),
+            models.CheckConstraint(condition=models.Q(limit_price__gt=0), name="flag_limit_positive"),
+            # any limit fixed by a decision or an appeal: 0 < L < P (pricing.review.repricing.clean_new_limit)
+            models.CheckConstraint(
+                condition=models.Q(adjusted_limit_price__isnull=True)
+                | models.Q(adjusted_limit_price__gt=0, adjusted_limit_price__lt=models.F("target_price")),
+                name="flag_adjusted_limit_below_price",
+            ),
         ]
         indexes = [
             models.Index(fields=["round", "rule_code", "severity"]),
@@ -169,6 +179,7 @@ class FlagDecision(models.Model):
         DISMISS = "dismiss", _("不予纠偏")
         ADJUST = "adjust", _("调整限价")
         REOPEN = "reopen", _("重新审核")
+        REVISE = "revise", _("改判")
 
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -182,6 +193,13 @@ class FlagDecision(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            # 不予纠偏, 调整限价 and 改判 are never recorded without a reason
+            models.CheckConstraint(
+                condition=~models.Q(action__in=["dismiss", "adjust", "revise"]) | ~models.Q(reason=""),
+                name="flag_decision_reason_required",
+            )
+        ]
 
 
 class RoundEvent(models.Model):

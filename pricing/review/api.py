@@ -133,7 +133,7 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return self.get_paginated_response(FlagSerializer(page, many=True).data)
 
     @extend_schema(
-        summary=_("审核决定：确认纠偏 / 不予纠偏 / 调整限价"),
+        summary=_("审核决定：确认纠偏 / 不予纠偏 / 调整限价（仅待审核）；改判 revise（须理由）"),
         request=DecisionRequestSerializer,
         responses={
             200: FlagDetailSerializer,
@@ -155,6 +155,7 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
                 expected_version=data["expected_version"],
                 reason=data["reason"],
                 new_limit=data.get("new_limit"),
+                to_action=data.get("to_action", ""),
             )
         except DecisionConflict as exc:
             return Response({"detail": exc.message, "current": exc.current_state}, status=status.HTTP_409_CONFLICT)

@@ -9,12 +9,42 @@ new limit, with the round's rule-set severity bands, so pages and exports never 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext as _
 
 from pricing.engine.conversion import ratio as price_ratio
 from pricing.engine.conversion import severity as severity_band
 from pricing.engine.ruleset import RuleParams
 from pricing.models import CorrectionRound, Flag
+
+
+class LimitRefused(ValueError):
+    """A new limit that breaks the rule 0 < L < P (message in Chinese)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def clean_new_limit(value: Any, listed_price: Decimal) -> Decimal:
+    """Any new limit, from any path (调整限价, 改判, 部分采纳): a cent amount with 0 < L < P.
+
+    A limit at or above the listed price corrects nothing: that is 不予纠偏 / 采纳, not a limit."""
+    try:
+        limit = Decimal(str(value).strip()).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    except (InvalidOperation, ValueError, TypeError):
+        raise LimitRefused(_("调整后限价「%(v)s」不是有效金额。") % {"v": value}) from None
+    if not limit.is_finite():
+        raise LimitRefused(_("调整后限价「%(v)s」不是有效金额。") % {"v": value})
+    if limit <= 0:
+        raise LimitRefused(_("调整后限价必须大于 0。"))
+    if limit >= listed_price:
+        raise LimitRefused(
+            _("调整后限价 %(v)s 不低于挂网价格 %(p)s，应选择「不予纠偏」。") % {"v": limit, "p": listed_price}
+        )
+    return limit
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import admin_required, staff_required
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
 from pricing.review import charts, selectors
-from pricing.review.decisions import DecisionConflict, DecisionError, bulk_decide, decide
+from pricing.review.binding import binding_limit_of
+from pricing.review.decisions import (
+    SELECT_ALL_LIMIT,
+    DecisionConflict,
+    DecisionError,
+    bulk_decide,
+    bulk_preview,
+    decide,
+)
 from pricing.review.filters import SORT_LABELS, FlagFilter
 from pricing.review.publication import PublishError, publish_notice
 
@@ -226,7 +234,8 @@ def _detail_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
         "group_chart": charts.comparison_group_chart(group, limit_unit, target_label) if group else None,
         "limit_unit": limit_unit,
         "decisions": selectors.decisions_of(flag),
-        "appeals": selectors.appeal_events_of(flag),
+        "history": selectors.flag_history(flag),
+        "binding": binding_limit_of(flag, scope="all"),
         "others": selectors.other_flags_on_listing(flag),
         "open": flag.round.status == RoundStatus.DRAFT,
         "actions": FlagDecision.Action,
@@ -260,7 +269,8 @@ def flag_decide(request: HttpRequest, flag_id: int) -> HttpResponse:
             user=request.user,
             expected_version=version,
             reason=request.POST.get("reason", ""),
-            new_limit=request.POST.get("new_limit"),
+            new_limit=request.POST.get("new_limit") or None,
+            to_action=request.POST.get("to_action", ""),
         )
     except DecisionError as exc:
         flag = selectors.flag_detail(request.user, flag_id)
@@ -281,35 +291,74 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return target if target and ok else fallback
 
 
-@staff_required
-@require_POST
-def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
-    rnd = _round_or_404(request, round_id)
-    ids: list[int] = []
-    for raw in request.POST.getlist("flag_ids"):
-        if raw.isdigit():
-            ids.append(int(raw))
-    in_round = set(Flag.objects.filter(round=rnd, pk__in=ids).values_list("pk", flat=True))
+def _bulk_selection(request: HttpRequest, rnd) -> tuple[list[int], dict[int, int], bool]:
+    """The flags a bulk action names: the ticked ones of the page (with their displayed versions),
+    or with select_all=1 every flag matching the list's filter (`filter_query`)."""
+    if request.POST.get("select_all") == "1":
+        query = QueryDict(request.POST.get("filter_query", ""))
+        flt = FlagFilter(
+            query, queryset=selectors.flag_list(request.user, rnd.pk), catalogue_version_id=rnd.catalogue_version_id
+        )
+        ids = list(flt.qs.order_by().values_list("pk", flat=True)[: SELECT_ALL_LIMIT + 1])
+        return ids, {}, True
+    ids = [int(raw) for raw in request.POST.getlist("flag_ids") if raw.isdigit()]
+    in_round = sorted(set(Flag.objects.filter(round=rnd, pk__in=ids).values_list("pk", flat=True)))
     versions = {}
     for i in in_round:
         raw = request.POST.get(f"v_{i}", "")
         if raw.isdigit():
             versions[i] = int(raw)
+    return in_round, versions, False
+
+
+@staff_required
+@require_POST
+def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: the first POST shows what will happen (N selected, M 待审核 change, K decided are
+    skipped); the second (confirmed=1, with the pending count seen) applies it."""
+    rnd = _round_or_404(request, round_id)
     back = _safe_next(request, reverse("pricing:flag_list", args=[rnd.pk]))
+    ids, versions, select_all = _bulk_selection(request, rnd)
+    action = request.POST.get("action", "")
+    if not ids:
+        messages.error(request, _("请至少选择一条纠偏记录。"))
+        return redirect(back)
+    if len(ids) > SELECT_ALL_LIMIT:
+        messages.error(request, _("一次最多批量处理 %(n)d 条，请缩小筛选范围。") % {"n": SELECT_ALL_LIMIT})
+        return redirect(back)
+    preview = bulk_preview(Flag.objects.filter(round=rnd, pk__in=ids))
+    seen = request.POST.get("expected_pending", "")
+    if request.POST.get("confirmed") != "1" or seen != str(preview.pending):
+        context = {
+            "round": rnd,
+            "preview": preview,
+            "action": action,
+            "action_label": dict(FlagDecision.Action.choices).get(action, action),
+            "reason": request.POST.get("reason", ""),
+            "ids": ids if not select_all else [],
+            "versions": versions,
+            "select_all": select_all,
+            "filter_query": request.POST.get("filter_query", ""),
+            "next": back,
+            "changed": request.POST.get("confirmed") == "1",
+            "status_rows": [(label, preview.by_status.get(value, 0)) for value, label in FlagStatus.choices],
+        }
+        return render(request, "pricing/bulk_confirm.html", context)
     try:
         result = bulk_decide(
-            sorted(in_round),
-            request.POST.get("action", ""),
+            ids,
+            action,
             user=request.user,
             reason=request.POST.get("reason", ""),
             expected_versions=versions,
+            limit=SELECT_ALL_LIMIT,
         )
     except DecisionError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    text = _("批量处理完成：%(done)d 条已处理") % {"done": len(result.done)}
+    text = _("批量处理完成：%(done)d 条待审核记录已处理") % {"done": len(result.done)}
     if result.skipped:
-        text += _("，%(n)d 条跳过（已被他人处理或状态不符，请刷新查看）") % {"n": len(result.skipped)}
+        text += _("，%(n)d 条跳过（已审核的记录不会被批量改变，或已被他人处理）") % {"n": len(result.skipped)}
     messages.success(request, text + "。")
     return redirect(back)
 

@@ -64,7 +64,9 @@ def test_publish_refused_while_window_open_or_appeals_pending(admin_user, regula
     publication.close_appeal_window(published_round.pk, user=admin_user)
     with pytest.raises(RoundStateError, match="1 件申诉未处理"):
         publication.publish_final_list(published_round.pk, user=admin_user)
-    services.decide(pending.pk, user=regulator, outcome="upheld", expected_version=pending.lock_version)
+    services.decide(
+        pending.pk, user=regulator, outcome="upheld", reason="限价依据充分", expected_version=pending.lock_version
+    )
     final = publication.publish_final_list(published_round.pk, user=admin_user)
     assert final.version == 1 and final.entry_count == 1
 
@@ -139,7 +141,7 @@ def reminder_round(rule_set, company_a, company_b, maker_a, maker_b):
     maker_a.save()
     maker_b.save()
     deadline = dt.datetime(2026, 12, 10, 23, 59, 59, tzinfo=SH)
-    round_ = RoundFactory(status="published", appeal_deadline=deadline)
+    round_ = RoundFactory(status="published", appeal_deadline=deadline, evidence_required=False)
     flag_a = make_flag(round_, company_a)
     make_flag(round_, company_b)
     return round_, flag_a

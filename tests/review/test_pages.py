@@ -153,10 +153,17 @@ def test_bulk_confirm_from_list(client, regulator, draft_round, many_flags):
     data = {"action": "confirm", "flag_ids": [f.pk for f in picked], "next": "/pricing/"}
     data.update({f"v_{f.pk}": f.lock_version for f in picked})
     response = client.post(reverse("pricing:flag_bulk_decide", args=[draft_round.pk]), data)
+    assert (
+        response.status_code == 200
+        and 'id="bulk-pending">5</b> 条待审核记录将被「确认纠偏」' in response.content.decode()
+    )
+    assert not FlagDecision.objects.exists()  # the first step only shows what will happen
+    data.update({"confirmed": "1", "expected_pending": "5"})
+    response = client.post(reverse("pricing:flag_bulk_decide", args=[draft_round.pk]), data)
     assert response.status_code == 302
     assert FlagDecision.objects.filter(action="confirm").count() == 5
     # an off-site `next` is not followed
-    data["next"] = "https://evil.example/"
+    data.update({"next": "https://evil.example/", "expected_pending": "0"})
     response = client.post(reverse("pricing:flag_bulk_decide", args=[draft_round.pk]), data)
     assert response["Location"].startswith("/pricing/")
 
