@@ -61,6 +61,30 @@ def export_final_list(round_: CorrectionRound, *, user: Any, fmt: str) -> Export
     return ExportFile(path, filename, CONTENT_TYPES[fmt], rows)
 
 
+def company_export(round_: CorrectionRound, *, user: Any) -> ExportFile:
+    """The manufacturer's own list of a round as XLSX (FORMATS.md §3 columns + 执行限价): only its
+    company's confirmed/withdrawn flags, the binding limit as the notice/final list shows it."""
+    from pricing.review import exports
+
+    from .notices import binding_scope
+    from .selectors import VISIBLE_FLAG_STATUSES
+
+    company_id = getattr(user, "company_id", None)
+    if not getattr(user, "is_manufacturer", False) or not company_id:
+        raise NotAllowed(_("只有生产企业用户可以导出本企业清单。"))
+    flags = (
+        exports.flags_for_export(round_, "all", binding_scope=binding_scope(round_))
+        .filter(manufacturer_id=company_id, status__in=VISIBLE_FLAG_STATUSES)
+        .order_by("listing__listing_code", "id")
+    )
+    folder = Path(settings.PRIVATE_ROOT) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"company_{company_id}_round_{round_.pk}.xlsx"
+    rows = exports.write_export(flags, "xlsx", path)
+    record(actor=user, action="company_list.export_xlsx", obj=round_, after={"round": round_.pk, "rows": rows})
+    return ExportFile(path, f"纠偏清单_{round_.pk}.xlsx", CONTENT_TYPES["xlsx"], rows)
+
+
 def _reason_rows(entry: FinalEntry, rule_names: dict[str, str]) -> list[dict[str, Any]]:
     return [
         {**r, "rule_label": rule_names.get(r["rule_code"], r["rule_code"]), "binds": i == 0}

@@ -7,6 +7,7 @@ urlpatterns = [
     # manufacturer
     path("", views.home, name="home"),
     path("flags/<int:pk>/", views.flag_detail, name="flag_detail"),
+    path("rounds/<int:round_id>/my-list.xlsx", views.my_export, name="my_export"),
     path("new/", views.appeal_new, name="appeal_new"),
     path("<int:pk>/", views.appeal_detail, name="appeal_detail"),
     path("<int:pk>/edit/", views.appeal_edit, name="appeal_edit"),

@@ -16,8 +16,10 @@ from . import evidence as evidence_files
 from . import selectors, services
 from .errors import AppealError
 from .explain import explanation
+from .final_exports import company_export
 from .forms import AppealForm, EvidenceForm, NewAppealForm
 from .models import AppealStatus
+from .notices import listing_rows
 from .workflow import deadline_passed
 
 
@@ -25,16 +27,44 @@ def window_open(round_) -> bool:
     return round_.status == RoundStatus.PUBLISHED and not deadline_passed(round_.appeal_deadline, timezone.now())
 
 
+def early_closed(round_) -> bool:
+    """提前截止: the window was closed before its deadline (shown to manufacturers with its time)."""
+    return bool(round_.closed_at and round_.appeal_deadline and round_.closed_at < round_.appeal_deadline)
+
+
+def notice_for(round_, flags, *, actions: bool = True) -> dict:
+    """One round's notice: its listings (one card each, 执行限价 + every flag) and the window state."""
+    flags = list(flags)
+    appeals = selectors.active_appeal_by_flag([f.pk for f in flags])
+    return {
+        "round": round_,
+        "listings": listing_rows(flags, round_, appeals=appeals),
+        "open": window_open(round_),
+        "early_closed": early_closed(round_),
+        "actions": actions,
+    }
+
+
 @manufacturer_required
 def home(request: HttpRequest) -> HttpResponse:
-    """我的纠偏通知: open notices with the deadline countdown and every flag's arithmetic."""
-    notices = []
-    for round_ in selectors.notice_rounds(request.user):
-        flags = list(selectors.visible_flags(request.user).filter(round=round_).order_by("-ratio", "id"))
-        appeals = selectors.active_appeal_by_flag([f.pk for f in flags])
-        rows = [{"flag": f, "appeal": appeals.get(f.pk), "steps": explanation(f)} for f in flags]
-        notices.append({"round": round_, "rows": rows, "open": window_open(round_)})
+    """我的纠偏通知: open notices with the deadline countdown, one card per listing."""
+    notices = [
+        notice_for(round_, selectors.visible_flags(request.user).filter(round=round_).order_by("-ratio", "id"))
+        for round_ in selectors.notice_rounds(request.user)
+    ]
     return render(request, "appeals/home.html", {"notices": notices})
+
+
+@manufacturer_required
+def my_export(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Excel of the company's own list in a round: one row per flag with the listing's 执行限价."""
+    round_ = get_object_or_404(selectors.notice_rounds(request.user), pk=round_id)
+    export = company_export(round_, user=request.user)
+    response = FileResponse(
+        open(export.path, "rb"), as_attachment=True, filename=export.filename, content_type=export.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @manufacturer_required

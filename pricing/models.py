@@ -103,6 +103,7 @@ class FlagStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("确认纠偏")
     DISMISSED = "dismissed", _("不予纠偏")
     WITHDRAWN = "withdrawn", _("申诉采纳撤销")
+    DEFERRED = "deferred", _("转下一批次")
 
 
 class Flag(models.Model):
@@ -180,6 +181,7 @@ class FlagDecision(models.Model):
         ADJUST = "adjust", _("调整限价")
         REOPEN = "reopen", _("重新审核")
         REVISE = "revise", _("改判")
+        DEFER = "defer", _("转下一批次")
 
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=20, choices=Action.choices)

@@ -107,6 +107,7 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     # appeals: manufacturers
     "appeals:home": MAKER,
     "appeals:flag_detail": MAKER,
+    "appeals:my_export": MAKER,
     "appeals:appeal_new": MAKER,
     "appeals:appeal_detail": MAKER,
     "appeals:appeal_edit": MAKER,

@@ -102,9 +102,12 @@ def neutralise(text: str) -> str:
     return "'" + text if text and text.startswith(DANGEROUS) else text
 
 
-def flags_for_export(round_: CorrectionRound, status: str = "all", filters: dict | None = None) -> QuerySet:
+def flags_for_export(
+    round_: CorrectionRound, status: str = "all", filters: dict | None = None, binding_scope: str | None = None
+) -> QuerySet:
     """The round's flags with `export_status`, `export_limit` (the flag's own limit) and
-    `export_binding` (its listing's 执行限价 in the export's scope); "final" reads the latest FinalList."""
+    `export_binding` (its listing's 执行限价 in the export's scope, or in `binding_scope` when
+    given); "final" reads the latest FinalList."""
     if status not in STATUS_FILTERS:
         raise ExportError(_("未知的状态筛选：%(s)s") % {"s": status})
     qs = Flag.objects.filter(round=round_)
@@ -129,7 +132,7 @@ def flags_for_export(round_: CorrectionRound, status: str = "all", filters: dict
         qs = qs.annotate(
             export_status=F("status"),
             export_limit=Coalesce("adjusted_limit_price", "limit_price"),
-            export_binding=binding_limit_expression("confirmed" if status == "confirmed" else "all"),
+            export_binding=binding_limit_expression(binding_scope or ("confirmed" if status == "confirmed" else "all")),
         )
     return apply_filters(qs, filters or {}).order_by("id")
 

@@ -187,6 +187,18 @@ class PublishRequestSerializer(serializers.Serializer):
 
     deadline = serializers.CharField()
     notice_text = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    defer_pending = serializers.BooleanField(
+        required=False, default=False, help_text=_("将待审核记录转入下一批次（须与 expected_pending 一起提交）")
+    )
+    expected_pending = serializers.IntegerField(required=False, min_value=0, allow_null=True, default=None)
+    evidence_required = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("defer_pending") and attrs.get("expected_pending") is None:
+            raise serializers.ValidationError(
+                {"expected_pending": _("转入下一批次须确认待审核记录数 expected_pending。")}
+            )
+        return attrs
 
     def validate_deadline(self, value: str) -> dt.date | dt.datetime:
         value = value.strip()

@@ -205,7 +205,8 @@ def test_manufacturer_notice_page_in_english(english, maker_a, company_a):
     english.force_login(maker_a)
     html = english.get(reverse("appeals:home")).content.decode()
     assert "My correction notices" in header(html) and "Manufacturer" in header(html)
-    assert "Appeal deadline" in html and "Beijing time" in html and "Raise an appeal" in html
+    assert "Appeal deadline" in html and "Beijing time" in html and "Appeal this listing" in html
+    assert "Binding limit" in html
     assert "我的纠偏通知" not in html and "申诉截止时间" not in html
 
 
