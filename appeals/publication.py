@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
-from pricing.models import CorrectionRound, FinalEntry, FinalList, FlagStatus, RoundEvent, RoundStatus
+from pricing.models import CorrectionRound, FinalEntry, FinalList, Flag, FlagStatus, RoundEvent, RoundStatus
 from pricing.review.binding import binding_limits
 from pricing.review.repricing import reprice, severity_bands
 
@@ -24,6 +24,43 @@ def _lock(round_id: int) -> CorrectionRound:
         return CorrectionRound.objects.select_for_update(no_key=True).get(pk=round_id)
     except CorrectionRound.DoesNotExist:
         raise NotFound(_("纠偏批次不存在。")) from None
+
+
+def close_preview(round_id: int) -> dict[str, Any]:
+    """What closing the window will do: early or not, drafts that lapse (and whose), appeals waiting."""
+    round_ = CorrectionRound.objects.get(pk=round_id)
+    drafts = Appeal.objects.filter(round=round_, status=AppealStatus.DRAFT)
+    return {
+        "round": round_,
+        "now": timezone.now(),
+        "early": not deadline_passed(round_.appeal_deadline, timezone.now()),
+        "drafts": drafts.count(),
+        "draft_companies": sorted(set(drafts.values_list("company__name", flat=True))),
+        "submitted": pending_appeal_count(round_.pk),
+        "companies": Flag.objects.filter(round=round_, status=FlagStatus.CONFIRMED)
+        .values("manufacturer_id")
+        .distinct()
+        .count(),
+    }
+
+
+def final_preview(round_id: int) -> dict[str, Any]:
+    """What publishing the final list will do: listings and companies at their 执行限价, how many
+    were fixed by a decision or an appeal, what appeals withdrew, what still blocks it."""
+    round_ = CorrectionRound.objects.get(pk=round_id)
+    limits = binding_limits(round_.pk, scope="confirmed")
+    companies = set(
+        Flag.objects.filter(round=round_, listing_id__in=list(limits)).values_list("manufacturer_id", flat=True)
+    )
+    return {
+        "round": round_,
+        "listings": len(limits),
+        "companies": len(companies),
+        "decided": sum(1 for b in limits.values() if b.basis == "decision"),
+        "withdrawn": Flag.objects.filter(round=round_, status=FlagStatus.WITHDRAWN).count(),
+        "pending_appeals": pending_appeal_count(round_.pk),
+        "version": (FinalList.objects.filter(round=round_).aggregate(v=Max("version"))["v"] or 0) + 1,
+    }
 
 
 def close_appeal_window(round_id: int, *, user: Any = None) -> CorrectionRound:

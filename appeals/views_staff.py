@@ -102,7 +102,11 @@ def round_status(request: HttpRequest, round_id: int) -> HttpResponse:
 @require_POST
 @admin_required
 def round_close(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: what closing does (early? drafts lapsing, appeals waiting), then confirmed=1 closes."""
     get_object_or_404(CorrectionRound, pk=round_id)
+    if request.POST.get("confirmed") != "1":
+        context = {"kind": "close", "info": publication.close_preview(round_id), "next": _safe_next(request, round_id)}
+        return render(request, "appeals/confirm_lifecycle.html", context)
     try:
         publication.close_appeal_window(round_id, user=request.user)
     except AppealError as exc:
@@ -115,14 +119,19 @@ def round_close(request: HttpRequest, round_id: int) -> HttpResponse:
 @require_POST
 @admin_required
 def round_publish_final(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: what the final list will hold (listings, companies, decided limits), then publish."""
     get_object_or_404(CorrectionRound, pk=round_id)
+    if request.POST.get("confirmed") != "1":
+        context = {"kind": "final", "info": publication.final_preview(round_id), "next": _safe_next(request, round_id)}
+        return render(request, "appeals/confirm_lifecycle.html", context)
     try:
         final = publication.publish_final_list(round_id, user=request.user)
     except AppealError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, _("最终纠偏清单（第 %(v)d 版，%(n)d 条）已发布。") % {"v": final.version, "n": final.entry_count}
+            request,
+            _("最终纠偏清单（第 %(v)d 版，%(n)d 个挂网药品）已发布。") % {"v": final.version, "n": final.entry_count},
         )
     return redirect(_safe_next(request, round_id))
 

@@ -125,13 +125,15 @@ def publish_notice(
     defer_pending: bool = False,
     expected_pending: int | None = None,
     evidence_required: bool = True,
+    dry_run: bool = False,
 ) -> CorrectionRound:
     """Publish a draft round whose detection is done and which has at least one confirmed flag.
 
     Flags still 待审核 would be frozen undecidable in a published round, so publication is refused
     while any remain — unless the admin explicitly defers them to the next round
     (`defer_pending=True` with `expected_pending` = the count he was shown): they become 转下一批次,
-    each with a FlagDecision and the count in the audit event."""
+    each with a FlagDecision and the count in the audit event. `dry_run` runs every check and
+    changes nothing (the confirmation step shows the refusal before the admin confirms)."""
     if not getattr(user, "is_admin_role", False):
         raise PermissionDenied(_("只有管理员可以发布公示。"))
     deadline_utc = deadline_to_utc(deadline)
@@ -165,6 +167,8 @@ def publish_notice(
                 % {"n": len(pending_ids), "m": int(expected_pending)},
                 pending=len(pending_ids),
             )
+        if dry_run:
+            return rnd
         deferred = _defer(pending_ids, user)
         before = {"status": rnd.status, "appeal_deadline": None, "lock_version": rnd.lock_version}
         CorrectionRound.objects.filter(pk=rnd.pk).update(

@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("rounds/<int:round_id>/flags/export.csv", views.flag_export_csv, name="flag_export_csv"),
     path("rounds/<int:round_id>/flags/bulk/", views.flag_bulk_decide, name="flag_bulk_decide"),
     path("rounds/<int:round_id>/publish/", views.round_publish, name="round_publish"),
+    path("rounds/<int:round_id>/notice-preview/", views.notice_preview_page, name="notice_preview"),
     path("flags/<int:flag_id>/", views.flag_detail, name="flag_detail"),
     path("flags/<int:flag_id>/decide/", views.flag_decide, name="flag_decide"),
 ]

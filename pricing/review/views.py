@@ -34,7 +34,7 @@ from pricing.review.decisions import (
     decide,
 )
 from pricing.review.filters import SORT_LABELS, FlagFilter
-from pricing.review.publication import PublishError, publish_notice
+from pricing.review.publication import PublishError, deadline_to_utc, notice_preview, publish_notice
 
 PAGE_SIZES = (20, 50, 100)
 CSV_STREAM_LIMIT = 100_000
@@ -52,6 +52,7 @@ class PublishForm(forms.Form):
     notice_text = forms.CharField(
         label=gettext_lazy("公示说明"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    evidence_required = forms.BooleanField(label=gettext_lazy("申诉须附证明材料"), required=False, initial=True)
 
     def deadline(self) -> dt.date | dt.datetime:
         d, t = self.cleaned_data["deadline_date"], self.cleaned_data.get("deadline_time")
@@ -112,6 +113,7 @@ def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
         "figures": figures,
         "changes": _round_changes(rnd),
         "publish_form": PublishForm() if request.user.is_admin_role and rnd.status == RoundStatus.DRAFT else None,
+        "preview": notice_preview(rnd.pk) if rnd.status == RoundStatus.DRAFT else None,
     }
     return render(request, "pricing/round_overview.html", context)
 
@@ -366,18 +368,68 @@ def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def round_publish(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: the form's first POST shows what publishing will do (flags, listings, companies,
+    deadline, 待审核 flags and whether they are deferred, a preview per company); publishing happens
+    only on the second POST (confirmed=1, with the pending count that was shown)."""
     rnd = _round_or_404(request, round_id)
     form = PublishForm(request.POST or None)
     error = None
+    preview = notice_preview(rnd.pk)
+    context: dict[str, Any] = {"round": rnd, "form": form, "preview": preview}
     if request.method == "POST" and form.is_valid():
+        defer = request.POST.get("defer_pending") == "1"
+        confirmed = request.POST.get("confirmed") == "1"
+        arguments = {
+            "user": request.user,
+            "deadline": form.deadline(),
+            "notice_text": form.cleaned_data["notice_text"],
+            "defer_pending": defer,
+            "expected_pending": _int(request.POST.get("expected_pending")),
+            "evidence_required": form.cleaned_data["evidence_required"],
+        }
+        context.update({"deadline": deadline_to_utc(form.deadline()), "defer": defer})
         try:
-            publish_notice(
-                rnd.pk, user=request.user, deadline=form.deadline(), notice_text=form.cleaned_data["notice_text"]
-            )
+            publish_notice(rnd.pk, dry_run=not confirmed, **arguments)
         except PublishError as exc:
             error = exc.message
         else:
-            messages.success(request, _("批次已公示，已通知相关生产企业。"))
-            return redirect("pricing:round_overview", round_id=rnd.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "pricing/publish.html", {"round": rnd, "form": form, "error": error}, status=status)
+            if confirmed:
+                messages.success(request, _("批次已公示，已通知相关生产企业。"))
+                return redirect("pricing:round_overview", round_id=rnd.pk)
+            context["confirming"] = True  # checks passed: show what will happen, ask to confirm
+    context["error"] = error
+    status = 400 if error else 200
+    return render(request, "pricing/publish.html", context, status=status)
+
+
+def _int(raw: Any) -> int | None:
+    return int(raw) if str(raw or "").isdigit() else None
+
+
+@staff_required
+def notice_preview_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    """企业端预览: exactly what a company will see once the notice is published (its confirmed
+    flags, one card per listing with the binding limit and every reason)."""
+    from appeals.notices import listing_rows
+    from catalogue.models import Manufacturer
+
+    rnd = _round_or_404(request, round_id)
+    confirmed = Flag.objects.filter(round=rnd, status=FlagStatus.CONFIRMED)
+    companies = list(
+        Manufacturer.objects.filter(pk__in=confirmed.values("manufacturer_id")).order_by("name").values("pk", "name")
+    )
+    raw = request.GET.get("company", "")
+    company_id = int(raw) if raw.isdigit() else (companies[0]["pk"] if companies else None)
+    if company_id is not None and not any(c["pk"] == company_id for c in companies):
+        raise Http404
+    flags = (
+        confirmed.filter(manufacturer_id=company_id)
+        .select_related("listing", "benchmark_listing", "manufacturer", "round")
+        .order_by("-ratio", "id")
+    )
+    notice = {"round": rnd, "listings": listing_rows(flags, rnd), "open": False, "early_closed": False}
+    return render(
+        request,
+        "pricing/notice_preview.html",
+        {"round": rnd, "companies": companies, "company_id": company_id, "notice": notice},
+    )

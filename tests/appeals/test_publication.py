@@ -109,10 +109,16 @@ def test_lifecycle_panel_buttons_by_role(client, admin_user, regulator, publishe
     client.force_login(admin_user)
     html = client.get(url).content.decode()
     assert 'id="close-window"' in html
-    client.post(reverse("appeals:round_close", args=[published_round.pk]))
+    html = client.post(reverse("appeals:round_close", args=[published_round.pk])).content.decode()
+    assert 'id="close-confirm"' in html and 'id="close-early"' in html  # a confirmation, nothing closed yet
+    published_round.refresh_from_db()
+    assert published_round.status == "published"
+    client.post(reverse("appeals:round_close", args=[published_round.pk]), {"confirmed": "1"})
     html = client.get(url).content.decode()
     assert 'id="publish-final"' in html
-    client.post(reverse("appeals:round_publish_final", args=[published_round.pk]))
+    html = client.post(reverse("appeals:round_publish_final", args=[published_round.pk])).content.decode()
+    assert 'id="final-listings">1<' in html and 'id="final-companies">1<' in html
+    client.post(reverse("appeals:round_publish_final", args=[published_round.pk]), {"confirmed": "1"})
     html = client.get(url).content.decode()
     assert 'id="final-xlsx"' in html and 'id="final-print"' in html
 

@@ -177,7 +177,13 @@ def test_publish_form_admin_only(client, regulator, admin_user, flag_a):
     response = client.post(url, {"deadline_date": "2026-03-15", "deadline_time": "", "notice_text": "x"})
     assert response.status_code == 400 and "没有确认纠偏" in response.content.decode()
     client.post(reverse("pricing:flag_decide", args=[flag_a.pk]), {"action": "confirm", "expected_version": 0})
-    response = client.post(url, {"deadline_date": "2026-03-15", "deadline_time": "18:00", "notice_text": "请申诉"})
+    data = {"deadline_date": "2026-03-15", "deadline_time": "18:00", "notice_text": "请申诉", "evidence_required": "on"}
+    html = client.post(url, data).content.decode()  # first the confirmation: counts, companies, deadline
+    assert 'id="confirm-companies">1<' in html and 'id="confirm-listings">1<' in html
+    assert 'id="confirm-deadline">2026-03-15 18:00:00<' in html and 'id="publish-confirm"' in html
+    flag_a.round.refresh_from_db()
+    assert flag_a.round.status == RoundStatus.DRAFT
+    response = client.post(url, {**data, "confirmed": "1"})
     assert response.status_code == 302
     flag_a.round.refresh_from_db()
     assert flag_a.round.status == RoundStatus.PUBLISHED
