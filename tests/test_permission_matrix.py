@@ -80,6 +80,8 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "pricing:flag_bulk_decide": STAFF,
     "pricing:round_publish": ADMIN,
     "pricing:notice_preview": STAFF,
+    "pricing:audit": STAFF,
+    "pricing:audit_csv": STAFF,
     "pricing:flag_detail": STAFF,
     "pricing:flag_decide": STAFF,
     "pricing_api:review-round-list": STAFF,

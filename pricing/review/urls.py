@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from audit import views as audit_views
 from pricing.review import views
 
 urlpatterns: list = [
@@ -13,5 +14,8 @@ urlpatterns: list = [
     path("rounds/<int:round_id>/publish/", views.round_publish, name="round_publish"),
     path("rounds/<int:round_id>/notice-preview/", views.notice_preview_page, name="notice_preview"),
     path("flags/<int:flag_id>/", views.flag_detail, name="flag_detail"),
+    # 审计日志 for regulators and admins (the audit app's pages, in the review workspace)
+    path("audit/", audit_views.timeline, name="audit"),
+    path("audit/export.csv", audit_views.timeline_csv, name="audit_csv"),
     path("flags/<int:flag_id>/decide/", views.flag_decide, name="flag_decide"),
 ]
