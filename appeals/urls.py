@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/", views.appeal_detail, name="appeal_detail"),
     path("<int:pk>/edit/", views.appeal_edit, name="appeal_edit"),
     path("<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path("<int:pk>/evidence/<uuid:evidence_id>/delete/", views.evidence_delete, name="evidence_delete"),
     path("<int:pk>/submit/", views.appeal_submit, name="appeal_submit"),
     path("<int:pk>/withdraw/", views.appeal_withdraw, name="appeal_withdraw"),
     # manufacturer (own company) and staff

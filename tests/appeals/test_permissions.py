@@ -26,6 +26,7 @@ ACCESS = {
     "appeals:appeal_detail": ("manufacturer", "appeal", ["GET"]),
     "appeals:appeal_edit": ("manufacturer", "appeal", ["POST"]),
     "appeals:evidence_upload": ("manufacturer", "appeal", ["POST"]),
+    "appeals:evidence_delete": ("manufacturer", "appeal_evidence", ["POST"]),
     "appeals:appeal_submit": ("manufacturer", "appeal", ["POST"]),
     "appeals:appeal_withdraw": ("manufacturer", "appeal", ["POST"]),
     "appeals:evidence_download": ("tenant", "evidence", ["GET"]),
@@ -87,6 +88,8 @@ def url_for(name, kind, world):
         return reverse(name) + f"?flag={world['flag'].pk}"
     if kind == "round_fmt":
         return reverse(name, args=[world["round"].pk, "xlsx"])
+    if kind == "appeal_evidence":
+        return reverse(name, args=[world["appeal"].pk, world["evidence"].pk])
     if kind == "shared_round":
         return reverse(name, args=[world["round"].pk])
     return reverse(name, args=[world[kind].pk])
@@ -157,7 +160,12 @@ def test_matrix(client, world, maker_a, maker_b, regulator, admin_user, name):
         }  # admin: see test_publication
         if access in who:
             client.force_login(who[access])
-            assert call(client, "GET", url).status_code == 200
+            response = call(client, "GET", url)
+            if name == "appeals:flag_detail":  # B's flag has B's draft appeal: opening it leads there
+                assert response.status_code == 302
+                assert response["Location"] == reverse("appeals:appeal_detail", args=[world["appeal"].pk])
+            else:
+                assert response.status_code == 200
 
 
 def test_lists_never_contain_other_company_rows(client, world, maker_a):
