@@ -81,6 +81,8 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "pricing:round_publish": ADMIN,
     "pricing:notice_preview": STAFF,
     "pricing:audit": STAFF,
+    "pricing:round_comparison": STAFF,
+    "pricing:round_comparison_csv": STAFF,
     "pricing:audit_csv": STAFF,
     "pricing:flag_detail": STAFF,
     "pricing:flag_decide": STAFF,

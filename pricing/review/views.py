@@ -89,6 +89,56 @@ def _round_changes(rnd) -> dict[str, Any] | None:
     return {"previous": previous, "result": compare_rounds(rnd, previous)}
 
 
+COMPARISON_PAGE = 50
+
+
+def _comparison(request: HttpRequest, rnd) -> tuple[Any, Any]:
+    from pricing.review.comparison import compare_rounds, previous_round
+
+    raw = request.GET.get("old", "")
+    old = get_object_or_404(selectors.rounds_for(request.user), pk=int(raw)) if raw.isdigit() else previous_round(rnd)
+    if old is not None and old.pk == rnd.pk:
+        raise Http404
+    return old, (compare_rounds(rnd, old) if old is not None else None)
+
+
+@staff_required
+def round_comparison(request: HttpRequest, round_id: int) -> HttpResponse:
+    """批次对比: against the previous round by default (or ?old=ID), each section paged."""
+    from pricing.review.comparison import SECTION_LABELS, SECTIONS
+
+    rnd = _round_or_404(request, round_id)
+    old, result = _comparison(request, rnd)
+    sections = []
+    if result is not None:
+        for key in SECTIONS:
+            page = Paginator(getattr(result, key), COMPARISON_PAGE).get_page(request.GET.get(f"{key}_page"))
+            query = request.GET.copy()
+            query.pop(f"{key}_page", None)
+            sections.append({"key": key, "label": SECTION_LABELS[key], "page": page, "query": query.urlencode()})
+    others = selectors.rounds_for(request.user).filter(province=rnd.province).exclude(pk=rnd.pk)
+    return render(
+        request,
+        "pricing/comparison.html",
+        {"round": rnd, "old": old, "result": result, "sections": sections, "others": others},
+    )
+
+
+@staff_required
+def round_comparison_csv(request: HttpRequest, round_id: int) -> HttpResponse:
+    from pricing.review.comparison import write_csv
+
+    rnd = _round_or_404(request, round_id)
+    old, result = _comparison(request, rnd)
+    if result is None:
+        messages.error(request, _("没有可比较的上一批次。"))
+        return redirect("pricing:round_comparison", round_id=rnd.pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="compare-{rnd.pk}-{old.pk}.csv"'
+    write_csv(result, response)
+    return response
+
+
 @staff_required
 def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
     rnd = _round_or_404(request, round_id)
