@@ -163,6 +163,9 @@ def test_partial_sets_adjusted_limit_on_every_flag_and_notifies_company(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["a@example.com"]
     assert "部分采纳" in mail.outbox[0].subject and "成本属实" in mail.outbox[0].body
+    for flag in (flag_a, flag_a2):  # the new limit of every listing appealed
+        assert f"挂网编号 {flag.listing.listing_code}（" in mail.outbox[0].body
+    assert mail.outbox[0].body.count("调整后限价 6.50 元") == 2
 
 
 def test_accepted_withdraws_the_flags(regulator, maker_a, flag_a):
