@@ -143,3 +143,25 @@ def test_select_all_matching_the_filter_with_a_confirmation_naming_counts(client
     statuses = dict(Flag.objects.filter(round=draft_round).values_list("pk", "status"))
     assert statuses[flags[0].pk] == "dismissed"
     assert sum(1 for s in statuses.values() if s == "confirmed") == 6
+
+
+def test_flag_page_offers_revise_only_once_decided_and_records_it(client, regulator, flag_45):
+    client.force_login(regulator)
+    url = reverse("pricing:flag_detail", args=[flag_45.pk])
+    html = client.get(url).content.decode()
+    assert 'id="confirm-flag"' in html and 'id="revise-flag"' not in html
+    confirm_flag(flag_45.pk, user=regulator, expected_version=0)
+    html = client.get(url).content.decode()
+    assert 'id="confirm-flag"' not in html and 'id="revise-flag"' in html and 'id="decided-note"' in html
+    decide_url = reverse("pricing:flag_decide", args=[flag_45.pk])
+    response = client.post(decide_url, {"action": "confirm", "expected_version": 1})
+    assert response.status_code == 400 and "改判" in response.content.decode()  # a plain decision is refused
+    response = client.post(
+        decide_url, {"action": "revise", "to_action": "dismiss", "reason": "复核：不可比", "expected_version": 1}
+    )
+    assert response.status_code == 302
+    flag_45.refresh_from_db()
+    assert flag_45.status == FlagStatus.DISMISSED
+    history = client.get(url).content.decode()
+    history = history[history.index('id="flag-history"') :]
+    assert history.index("确认纠偏") < history.index("改判") and "确认纠偏 → 不予纠偏" in history
