@@ -105,6 +105,16 @@ def chinese_chart_text(html: str, data_values: set[str]) -> list[str]:
     return leftovers
 
 
+@pytest.fixture(autouse=True)
+def _back_to_chinese():
+    """LocaleMiddleware leaves the last request's language active in the thread: reset it so that
+    tests running after these ones see the default (Chinese) messages."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
