@@ -99,6 +99,7 @@ class AppealViewSet(
             grounds=v["grounds"],
             statement=v["statement"],
             proposed_price=v.get("proposed_price"),
+            proposed_prices=v.get("proposed_prices"),
         )
         return self._done(appeal, status.HTTP_201_CREATED)
 
@@ -162,12 +163,14 @@ class AppealViewSet(
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        appeal = services.decide(
+        service = services.revise_decision if v.get("revise") else services.decide
+        appeal = service(
             appeal.pk,
             user=request.user,
             outcome=v["outcome"],
             reason=v.get("reason", ""),
             new_limit_price=v.get("new_limit_price"),
+            new_limits=v.get("new_limits"),
             expected_version=v["lock_version"],
         )
         return self._done(appeal)

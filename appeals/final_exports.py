@@ -1,6 +1,7 @@
 """Exports of the final correction list (最终纠偏清单): CSV/XLSX in FORMATS.md §3 through the
 engine's exporters (status "final"), and the data of the printable page. Each writes an audit event."""
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,42 +61,66 @@ def export_final_list(round_: CorrectionRound, *, user: Any, fmt: str) -> Export
     return ExportFile(path, filename, CONTENT_TYPES[fmt], rows)
 
 
-def _labelled(rows: Any, field: str, choices: Any) -> list[dict[str, Any]]:
-    """Count rows with the display label of their stored value (红★ → "Red ★" in English)."""
-    labels = dict(choices.choices)
-    return [{**row, "label": labels.get(row[field], row[field])} for row in rows]
+def company_export(round_: CorrectionRound, *, user: Any) -> ExportFile:
+    """The manufacturer's own list of a round as XLSX (FORMATS.md §3 columns + 执行限价): only its
+    company's confirmed/withdrawn flags, the binding limit as the notice/final list shows it."""
+    from pricing.review import exports
+
+    from .notices import binding_scope
+    from .selectors import VISIBLE_FLAG_STATUSES
+
+    company_id = getattr(user, "company_id", None)
+    if not getattr(user, "is_manufacturer", False) or not company_id:
+        raise NotAllowed(_("只有生产企业用户可以导出本企业清单。"))
+    flags = (
+        exports.flags_for_export(round_, "all", binding_scope=binding_scope(round_))
+        .filter(manufacturer_id=company_id, status__in=VISIBLE_FLAG_STATUSES)
+        .order_by("listing__listing_code", "id")
+    )
+    folder = Path(settings.PRIVATE_ROOT) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"company_{company_id}_round_{round_.pk}.xlsx"
+    rows = exports.write_export(flags, "xlsx", path)
+    record(actor=user, action="company_list.export_xlsx", obj=round_, after={"round": round_.pk, "rows": rows})
+    return ExportFile(path, f"纠偏清单_{round_.pk}.xlsx", CONTENT_TYPES["xlsx"], rows)
+
+
+def _reason_rows(entry: FinalEntry, rule_names: dict[str, str]) -> list[dict[str, Any]]:
+    return [
+        {**r, "rule_label": rule_names.get(r["rule_code"], r["rule_code"]), "binds": i == 0}
+        for i, r in enumerate(entry.reasons or [])
+    ]
 
 
 def print_context(round_: CorrectionRound, *, user: Any) -> dict[str, Any]:
-    """Everything the printable page shows: round, final list version, counts and the table."""
+    """Everything the printable page shows: round, final list version, counts and the table
+    (one row per listing with its 执行限价 and every flag behind it)."""
     final = _final_list(round_, user)
     entries = list(
         FinalEntry.objects.filter(final_list=final)
-        .select_related("flag__listing", "flag__benchmark_listing", "flag__manufacturer")
-        .order_by("-flag__ratio", "flag_id")
+        .select_related("listing", "flag__listing", "flag__benchmark_listing", "flag__manufacturer")
+        .order_by("-ratio", "id")
     )
-    by_rule = (
-        FinalEntry.objects.filter(final_list=final)
-        .values("flag__rule_code")
-        .annotate(n=Count("id"))
-        .order_by("flag__rule_code")
-    )
-    by_severity = (
-        FinalEntry.objects.filter(final_list=final)
-        .values("flag__severity")
-        .annotate(n=Count("id"))
-        .order_by("flag__severity")
-    )
+    rule_names = {k: str(v) for k, v in RuleCode.choices}
+    severity_names = {k: str(v) for k, v in Severity.choices}
+    by_rule: Counter[str] = Counter()
+    by_severity: Counter[str] = Counter()
+    rows = []
+    for e in entries:
+        reasons = _reason_rows(e, rule_names)
+        by_rule.update({r["rule_code"] for r in reasons})
+        by_severity[e.severity] += 1
+        rows.append({"entry": e, "listing": e.listing or e.flag.listing, "reasons": reasons})
     decided = Appeal.objects.filter(round=round_).values("status").annotate(n=Count("id"))
     appeal_counts = {row["status"]: row["n"] for row in decided}
     record(actor=user, action="final_list.print", obj=final, after={"round": round_.pk, "version": final.version})
     return {
         "round": round_,
         "final": final,
-        "entries": entries,
-        "by_rule": _labelled(by_rule, "flag__rule_code", RuleCode),
-        "by_severity": _labelled(by_severity, "flag__severity", Severity),
-        "adjusted": sum(1 for e in entries if e.limit_price != e.flag.limit_price),
+        "rows": rows,
+        "by_rule": [{"label": rule_names[c], "n": by_rule[c]} for c in rule_names if by_rule[c]],
+        "by_severity": [{"label": severity_names[s], "n": by_severity[s]} for s in severity_names if by_severity[s]],
+        "adjusted": sum(1 for e in entries if e.basis == "decision"),
         "appeal_counts": {
             label: appeal_counts.get(value, 0) for value, label in AppealStatus.choices if value != "draft"
         },

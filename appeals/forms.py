@@ -12,12 +12,18 @@ class AppealForm(forms.Form):
         label=_("申诉说明"), widget=forms.Textarea(attrs={"rows": 6, "cols": 80}), max_length=20000
     )
     proposed_price = forms.DecimalField(
-        label=_("建议价格（元/包装，可选）"), required=False, min_value=0.01, max_digits=14, decimal_places=2
+        label=_("统一建议价格（元/包装，可选；也可在各条纠偏依据下分别填写）"),
+        required=False,
+        min_value=0.01,
+        max_digits=14,
+        decimal_places=2,
     )
 
 
 class NewAppealForm(AppealForm):
-    flags = forms.TypedMultipleChoiceField(label=_("申诉的纠偏记录"), coerce=int, widget=forms.CheckboxSelectMultiple)
+    """`flags`: one value per listing (any of its flags; the service takes all of the listing's)."""
+
+    flags = forms.TypedMultipleChoiceField(label=_("申诉的挂网药品"), coerce=int, widget=forms.CheckboxSelectMultiple)
 
     def __init__(self, *args, flag_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,7 +50,9 @@ class DecisionForm(forms.Form):
     new_limit_price = forms.DecimalField(
         label=_("新限价（元/包装）"), required=False, min_value=0.01, max_digits=14, decimal_places=2
     )
-    reason = forms.CharField(label=_("理由"), required=False, widget=forms.Textarea(attrs={"rows": 4, "cols": 80}))
+    reason = forms.CharField(
+        label=_("理由（必填）"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4, "cols": 80})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 

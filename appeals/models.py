@@ -48,6 +48,21 @@ class Appeal(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("申诉")
+        constraints = [
+            # 维持, 部分采纳 and 采纳 are never recorded without a reason
+            models.CheckConstraint(
+                condition=~models.Q(status__in=["upheld", "partial", "accepted"]) | ~models.Q(decision_reason=""),
+                name="appeal_decision_reason_required",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(new_limit_price__isnull=True) | models.Q(new_limit_price__gt=0),
+                name="appeal_new_limit_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(proposed_price__isnull=True) | models.Q(proposed_price__gt=0),
+                name="appeal_proposed_price_positive",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"申诉#{self.pk} {self.company} {self.get_status_display()}"
@@ -60,6 +75,11 @@ class AppealFlag(models.Model):
     appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="links")
     flag = models.ForeignKey("pricing.Flag", on_delete=models.PROTECT, related_name="appeal_links")
     active = models.BooleanField(default=True)
+    proposed_price = models.DecimalField(_("建议价格"), max_digits=14, decimal_places=2, null=True, blank=True)
+    new_limit_price = models.DecimalField(_("新限价"), max_digits=14, decimal_places=2, null=True, blank=True)
+    # the flag as it was before the appeal was decided, so that a 改判 starts from it
+    prior_status = models.CharField(max_length=20, blank=True)
+    prior_adjusted_limit = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -67,6 +87,10 @@ class AppealFlag(models.Model):
                 fields=["flag"], condition=models.Q(active=True), name="one_active_appeal_per_flag"
             ),
             models.UniqueConstraint(fields=["appeal", "flag"], name="appeal_flag_unique"),
+            models.CheckConstraint(
+                condition=models.Q(proposed_price__isnull=True) | models.Q(proposed_price__gt=0),
+                name="appeal_flag_proposed_positive",
+            ),
         ]
 
 
@@ -96,6 +120,7 @@ class AppealEvent(models.Model):
     from_status = models.CharField(max_length=20, blank=True)
     to_status = models.CharField(max_length=20)
     reason = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, blank=True)  # "revise" for a 改判; blank for a workflow step
 
     class Meta:
         ordering = ["at", "id"]

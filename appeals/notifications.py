@@ -39,7 +39,16 @@ def send_decision_email(appeal_id: int) -> int:
         _("处理结果：%(result)s") % {"result": appeal.get_status_display()},
     ]
     if appeal.status == AppealStatus.PARTIAL:
-        lines.append(_("调整后限价：%(price)s 元") % {"price": appeal.new_limit_price})
+        links = appeal.links.filter(active=True, new_limit_price__isnull=False).select_related("flag__listing")
+        for link in links.order_by("flag__listing__listing_code", "flag_id"):
+            lines.append(
+                _("挂网编号 %(code)s（%(rule)s）：调整后限价 %(price)s 元")
+                % {
+                    "code": link.flag.listing.listing_code,
+                    "rule": link.flag.get_rule_code_display(),
+                    "price": link.new_limit_price,
+                }
+            )
     if appeal.decision_reason:
         lines.append(_("理由：%(reason)s") % {"reason": appeal.decision_reason})
     lines.append(_("请登录药价纠偏平台查看详情。"))

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from pricing.models import CorrectionRound, FinalEntry, FinalList, Flag, FlagStatus, RoundEvent, RoundStatus
+from pricing.review.binding import binding_limits
+from pricing.review.repricing import reprice, severity_bands
 
 from .errors import NotAllowed, NotFound, RoundStateError
 from .models import Appeal, AppealStatus
@@ -22,6 +24,43 @@ def _lock(round_id: int) -> CorrectionRound:
         return CorrectionRound.objects.select_for_update(no_key=True).get(pk=round_id)
     except CorrectionRound.DoesNotExist:
         raise NotFound(_("纠偏批次不存在。")) from None
+
+
+def close_preview(round_id: int) -> dict[str, Any]:
+    """What closing the window will do: early or not, drafts that lapse (and whose), appeals waiting."""
+    round_ = CorrectionRound.objects.get(pk=round_id)
+    drafts = Appeal.objects.filter(round=round_, status=AppealStatus.DRAFT)
+    return {
+        "round": round_,
+        "now": timezone.now(),
+        "early": not deadline_passed(round_.appeal_deadline, timezone.now()),
+        "drafts": drafts.count(),
+        "draft_companies": sorted(set(drafts.values_list("company__name", flat=True))),
+        "submitted": pending_appeal_count(round_.pk),
+        "companies": Flag.objects.filter(round=round_, status=FlagStatus.CONFIRMED)
+        .values("manufacturer_id")
+        .distinct()
+        .count(),
+    }
+
+
+def final_preview(round_id: int) -> dict[str, Any]:
+    """What publishing the final list will do: listings and companies at their 执行限价, how many
+    were fixed by a decision or an appeal, what appeals withdrew, what still blocks it."""
+    round_ = CorrectionRound.objects.get(pk=round_id)
+    limits = binding_limits(round_.pk, scope="confirmed")
+    companies = set(
+        Flag.objects.filter(round=round_, listing_id__in=list(limits)).values_list("manufacturer_id", flat=True)
+    )
+    return {
+        "round": round_,
+        "listings": len(limits),
+        "companies": len(companies),
+        "decided": sum(1 for b in limits.values() if b.basis == "decision"),
+        "withdrawn": Flag.objects.filter(round=round_, status=FlagStatus.WITHDRAWN).count(),
+        "pending_appeals": pending_appeal_count(round_.pk),
+        "version": (FinalList.objects.filter(round=round_).aggregate(v=Max("version"))["v"] or 0) + 1,
+    }
 
 
 def close_appeal_window(round_id: int, *, user: Any = None) -> CorrectionRound:
@@ -76,8 +115,9 @@ def pending_appeal_count(round_id: int) -> int:
 
 
 def publish_final_list(round_id: int, *, user: Any) -> FinalList:
-    """CLOSED → FINAL: freeze every confirmed flag (withdrawn ones excluded) with its limit after
-    appeals into a new FinalList version. Only when every submitted appeal is decided."""
+    """CLOSED → FINAL: freeze every listing with a confirmed flag (withdrawn ones excluded) with its
+    执行限价 after appeals into a new FinalList version — one entry per listing, every flag behind it
+    as a reason. Only when every submitted appeal is decided."""
     if not getattr(user, "is_admin_role", False):
         raise NotAllowed(_("只有管理员可以发布最终纠偏清单。"))
     with transaction.atomic():
@@ -91,11 +131,7 @@ def publish_final_list(round_id: int, *, user: Any) -> FinalList:
             raise RoundStateError(_("仍有 %(n)d 件申诉未处理，处理完毕后才能发布。") % {"n": pending})
         version = (FinalList.objects.filter(round=round_).aggregate(v=Max("version"))["v"] or 0) + 1
         final = FinalList.objects.create(round=round_, version=version, published_by=user)
-        flags = Flag.objects.filter(round=round_, status=FlagStatus.CONFIRMED).order_by("-ratio", "id")
-        entries = [
-            FinalEntry(final_list=final, flag_id=f.pk, status=f.status, limit_price=f.effective_limit_price)
-            for f in flags.only("id", "status", "limit_price", "adjusted_limit_price").iterator(chunk_size=2000)
-        ]
+        entries = final_entries(final, round_)
         FinalEntry.objects.bulk_create(entries, batch_size=2000)
         final.entry_count = len(entries)
         final.save(update_fields=["entry_count"])
@@ -113,6 +149,32 @@ def publish_final_list(round_id: int, *, user: Any) -> FinalList:
             after={"status": RoundStatus.FINAL, **detail},
         )
     return final
+
+
+def final_entries(final: FinalList, round_: CorrectionRound) -> list[FinalEntry]:
+    """One entry per listing with a confirmed flag: its 执行限价 (binding limit) and every reason,
+    highest ratio first."""
+    bands = severity_bands(round_)
+    limits = sorted(binding_limits(round_.pk, scope="confirmed").values(), key=lambda b: (-b.ratio, b.listing_id))
+    entries = []
+    for b in limits:
+        values = reprice(b.listed_price, b.limit, bands)
+        entries.append(
+            FinalEntry(
+                final_list=final,
+                flag_id=b.binding_reason.flag_id,
+                listing_id=b.listing_id,
+                status=FlagStatus.CONFIRMED,
+                limit_price=b.limit,
+                listed_price=b.listed_price,
+                ratio=values.ratio,
+                severity=values.severity,
+                overcharge=values.overcharge,
+                basis=b.basis,
+                reasons=[r.as_json() for r in b.reasons],
+            )
+        )
+    return entries
 
 
 def latest_final_list(round_id: int) -> FinalList | None:

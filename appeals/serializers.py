@@ -78,6 +78,9 @@ class AppealCreateSerializer(serializers.Serializer):
     grounds = serializers.ChoiceField(choices=Grounds.choices)
     statement = serializers.CharField(max_length=20000)
     proposed_price = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    proposed_prices = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2), required=False, allow_empty=True
+    )
 
 
 class AppealUpdateSerializer(serializers.Serializer):
@@ -97,9 +100,16 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 
 class DecisionSerializer(serializers.Serializer):
+    """`reason` is required by the service for every outcome; `revise` true = 改判 of a decided appeal;
+    `new_limits` (flag id → price) sets 部分采纳 limits per flag."""
+
     outcome = serializers.ChoiceField(choices=["upheld", "partial", "accepted"])
     reason = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     new_limit_price = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    new_limits = serializers.DictField(
+        child=serializers.DecimalField(max_digits=14, decimal_places=2), required=False, allow_empty=True
+    )
+    revise = serializers.BooleanField(required=False, default=False)
     lock_version = serializers.IntegerField()
 
 

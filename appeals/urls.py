@@ -7,10 +7,12 @@ urlpatterns = [
     # manufacturer
     path("", views.home, name="home"),
     path("flags/<int:pk>/", views.flag_detail, name="flag_detail"),
+    path("rounds/<int:round_id>/my-list.xlsx", views.my_export, name="my_export"),
     path("new/", views.appeal_new, name="appeal_new"),
     path("<int:pk>/", views.appeal_detail, name="appeal_detail"),
     path("<int:pk>/edit/", views.appeal_edit, name="appeal_edit"),
     path("<int:pk>/evidence/", views.evidence_upload, name="evidence_upload"),
+    path("<int:pk>/evidence/<uuid:evidence_id>/delete/", views.evidence_delete, name="evidence_delete"),
     path("<int:pk>/submit/", views.appeal_submit, name="appeal_submit"),
     path("<int:pk>/withdraw/", views.appeal_withdraw, name="appeal_withdraw"),
     # manufacturer (own company) and staff

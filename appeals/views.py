@@ -15,9 +15,10 @@ from pricing.models import RoundStatus
 from . import evidence as evidence_files
 from . import selectors, services
 from .errors import AppealError
-from .explain import explanation
+from .final_exports import company_export
 from .forms import AppealForm, EvidenceForm, NewAppealForm
 from .models import AppealStatus
+from .notices import appeal_rows, listing_rows
 from .workflow import deadline_passed
 
 
@@ -25,30 +26,62 @@ def window_open(round_) -> bool:
     return round_.status == RoundStatus.PUBLISHED and not deadline_passed(round_.appeal_deadline, timezone.now())
 
 
+def early_closed(round_) -> bool:
+    """提前截止: the window was closed before its deadline (shown to manufacturers with its time)."""
+    return bool(round_.closed_at and round_.appeal_deadline and round_.closed_at < round_.appeal_deadline)
+
+
+def notice_for(round_, flags, *, actions: bool = True) -> dict:
+    """One round's notice: its listings (one card each, 执行限价 + every flag) and the window state."""
+    flags = list(flags)
+    appeals = selectors.active_appeal_by_flag([f.pk for f in flags])
+    return {
+        "round": round_,
+        "listings": listing_rows(flags, round_, appeals=appeals),
+        "open": window_open(round_),
+        "early_closed": early_closed(round_),
+        "actions": actions,
+    }
+
+
 @manufacturer_required
 def home(request: HttpRequest) -> HttpResponse:
-    """我的纠偏通知: open notices with the deadline countdown and every flag's arithmetic."""
-    notices = []
-    for round_ in selectors.notice_rounds(request.user):
-        flags = list(selectors.visible_flags(request.user).filter(round=round_).order_by("-ratio", "id"))
-        appeals = selectors.active_appeal_by_flag([f.pk for f in flags])
-        rows = [{"flag": f, "appeal": appeals.get(f.pk), "steps": explanation(f)} for f in flags]
-        notices.append({"round": round_, "rows": rows, "open": window_open(round_)})
+    """我的纠偏通知: open notices with the deadline countdown, one card per listing."""
+    notices = [
+        notice_for(round_, selectors.visible_flags(request.user).filter(round=round_).order_by("-ratio", "id"))
+        for round_ in selectors.notice_rounds(request.user)
+    ]
     return render(request, "appeals/home.html", {"notices": notices})
 
 
 @manufacturer_required
+def my_export(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Excel of the company's own list in a round: one row per flag with the listing's 执行限价."""
+    round_ = get_object_or_404(selectors.notice_rounds(request.user), pk=round_id)
+    export = company_export(round_, user=request.user)
+    response = FileResponse(
+        open(export.path, "rb"), as_attachment=True, filename=export.filename, content_type=export.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@manufacturer_required
 def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A flag of the company; one that already has an active appeal leads to that appeal."""
     flag = get_object_or_404(selectors.visible_flags(request.user), pk=pk)
-    appeals = selectors.visible_appeals(request.user).filter(links__flag=flag).distinct()
     active = selectors.active_appeal_by_flag([flag.pk]).get(flag.pk)
-    can_appeal = window_open(flag.round) and flag.status == "confirmed" and active is None
+    if active is not None:
+        return redirect("appeals:appeal_detail", pk=active.pk)
+    appeals = selectors.visible_appeals(request.user).filter(links__flag=flag).distinct()
+    can_appeal = window_open(flag.round) and flag.status == "confirmed"
+    siblings = selectors.visible_flags(request.user).filter(round=flag.round, listing_id=flag.listing_id)
     return render(
         request,
         "appeals/flag_detail.html",
         {
             "flag": flag,
-            "steps": explanation(flag),
+            "listings": listing_rows(siblings, flag.round),
             "appeals": appeals,
             "can_appeal": can_appeal,
             "open": window_open(flag.round),
@@ -56,9 +89,15 @@ def flag_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _prices(post) -> dict[str, str]:
+    """price_<flag id> fields of the appeal forms → {flag id: price} (blank ones left out)."""
+    return {k[len("price_") :]: v.strip() for k, v in post.items() if k.startswith("price_") and v.strip()}
+
+
 @manufacturer_required
 def appeal_new(request: HttpRequest) -> HttpResponse:
-    """New appeal for one flag (?flag=ID) or several flags of one round (?round=ID)."""
+    """New appeal for one listing (?flag=ID, any of its flags) or several listings of one round
+    (?round=ID): one card per listing with its 执行限价 and every flag, a proposed price per flag."""
     source = request.POST if request.method == "POST" else request.GET
     round_id = source.get("round")
     preselected = [int(x) for x in source.getlist("flag") if x.isdigit()]
@@ -68,12 +107,14 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
     if not str(round_id or "").isdigit():
         raise Http404
     round_ = get_object_or_404(selectors.notice_rounds(request.user), pk=round_id)
-    candidates = list(selectors.appealable_flags(request.user, round_.pk))
-    choices = [
-        (f.pk, f"{f.listing.listing_code} {f.generic_name} {f.listing.strength} ×{f.listing.pack_quantity}")
-        for f in candidates
-    ]
+    candidates = list(selectors.appealable_flags(request.user, round_.pk).order_by("listing_id", "id"))
+    listings = listing_rows(candidates, round_)
+    # any flag of a listing stands for the listing (the service takes all of its flags)
+    choices = [(r.flag.pk, row.listing.listing_code) for row in listings for r in row.flags]
+    chosen_listings = {f.listing_id for f in candidates if f.pk in preselected}
+    initial = [row.first_flag.pk for row in listings if row.listing.pk in chosen_listings]
     is_open = window_open(round_)
+    context = {"round": round_, "open": is_open, "listings": listings}
     if request.method == "POST" and is_open:
         form = NewAppealForm(request.POST, flag_choices=choices)
         if form.is_valid():
@@ -85,23 +126,19 @@ def appeal_new(request: HttpRequest) -> HttpResponse:
                     grounds=form.cleaned_data["grounds"],
                     statement=form.cleaned_data["statement"],
                     proposed_price=form.cleaned_data["proposed_price"],
+                    proposed_prices=_prices(request.POST),
                 )
             except AppealError as exc:
                 messages.error(request, exc.message)
-                return render(
-                    request,
-                    "appeals/appeal_new.html",
-                    {"round": round_, "form": form, "open": is_open},
-                    status=exc.status_code,
-                )
+                return render(request, "appeals/appeal_new.html", {**context, "form": form}, status=exc.status_code)
             messages.success(request, _("申诉草稿已保存，上传证据后请提交。"))
             return redirect("appeals:appeal_detail", pk=appeal.pk)
     elif request.method == "POST":
         messages.error(request, _("申诉期已截止，不能再提出申诉。"))
-        return render(request, "appeals/appeal_new.html", {"round": round_, "open": False}, status=400)
+        return render(request, "appeals/appeal_new.html", {**context, "open": False}, status=400)
     else:
-        form = NewAppealForm(initial={"flags": preselected}, flag_choices=choices)
-    return render(request, "appeals/appeal_new.html", {"round": round_, "form": form, "open": is_open})
+        form = NewAppealForm(initial={"flags": initial}, flag_choices=choices)
+    return render(request, "appeals/appeal_new.html", {**context, "form": form})
 
 
 def _appeal_or_404(request: HttpRequest, pk: int):
@@ -113,10 +150,9 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
     appeal = _appeal_or_404(request, pk)
     is_open = window_open(appeal.round)
     editable = is_open and appeal.status == AppealStatus.DRAFT
-    flags = [{"flag": f, "steps": explanation(f)} for f in appeal.flags.all()]
     context = {
         "appeal": appeal,
-        "flags": flags,
+        "listings": appeal_rows(appeal),
         "open": is_open,
         "editable": editable,
         "can_withdraw": is_open and appeal.status in (AppealStatus.DRAFT, AppealStatus.SUBMITTED),
@@ -126,6 +162,7 @@ def appeal_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if editable
         else None,
         "evidence_form": EvidenceForm() if editable else None,
+        "evidence_missing": appeal.round.evidence_required and not appeal.evidence.exists(),
         "events": appeal.events.select_related("actor"),
     }
     return render(request, "appeals/appeal_detail.html", context)
@@ -161,6 +198,7 @@ def appeal_edit(request: HttpRequest, pk: int) -> HttpResponse:
             statement=data["statement"],
             proposed_price=data["proposed_price"],
             expected_version=request.POST.get("version") or None,
+            proposed_prices=_prices(request.POST),
         ),
         _("草稿已保存。"),
     )
@@ -176,6 +214,18 @@ def evidence_upload(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("appeals:appeal_detail", pk=pk)
     return _run(
         request, pk, lambda: services.add_evidence(pk, user=request.user, uploaded_file=upload), _("证据已上传。")
+    )
+
+
+@require_POST
+@manufacturer_required
+def evidence_delete(request: HttpRequest, pk: int, evidence_id) -> HttpResponse:
+    """删除证据 from a draft."""
+    return _run(
+        request,
+        pk,
+        lambda: services.remove_evidence(pk, evidence_id, user=request.user),
+        _("证据已删除。"),
     )
 
 

@@ -13,9 +13,10 @@ from pricing.models import CorrectionRound
 
 from . import final_exports, publication, selectors, services
 from .errors import AppealError
-from .explain import explanation
 from .forms import DecisionForm, QueueFilterForm
 from .models import AppealStatus
+from .notices import appeal_rows
+from .workflow import DECIDED
 
 
 @staff_required
@@ -38,35 +39,50 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def review(request: HttpRequest, pk: int) -> HttpResponse:
+    """One appeal per listing: each listing's 执行限价 and every flag (type, own limit, benchmark,
+    the company's proposed price, a new-limit field for 部分采纳); decide or 改判."""
     appeal = get_object_or_404(selectors.visible_appeals(request.user), pk=pk)
-    flags = [
-        {"flag": f, "steps": explanation(f)} for f in appeal.flags.select_related("benchmark_listing", "manufacturer")
-    ]
-    can_decide = appeal.status == AppealStatus.SUBMITTED and appeal.round.status in ("published", "closed")
-    form = DecisionForm(initial={"version": appeal.lock_version}) if can_decide else None
+    round_open = appeal.round.status in ("published", "closed")
+    can_decide = appeal.status == AppealStatus.SUBMITTED and round_open
+    can_revise = appeal.status in DECIDED and round_open
+    form = DecisionForm(initial={"version": appeal.lock_version}) if (can_decide or can_revise) else None
     return render(
         request,
         "appeals/review.html",
-        {"appeal": appeal, "flags": flags, "form": form, "events": appeal.events.select_related("actor")},
+        {
+            "appeal": appeal,
+            "listings": appeal_rows(appeal),
+            "form": form,
+            "revise": can_revise,
+            "events": appeal.events.select_related("actor"),
+        },
     )
 
 
 @require_POST
 @staff_required
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """处理决定 or, with revise=1, 改判; per-flag new limits come as limit_<flag id>."""
     get_object_or_404(selectors.visible_appeals(request.user), pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("请选择处理结果并检查新限价。"))
+        messages.error(request, _("请选择处理结果、填写理由并检查新限价。"))
         return redirect("appeals:review", pk=pk)
     data = form.cleaned_data
+    new_limits = {
+        key[len("limit_") :]: value.strip()
+        for key, value in request.POST.items()
+        if key.startswith("limit_") and value.strip()
+    }
+    service = services.revise_decision if request.POST.get("revise") == "1" else services.decide
     try:
-        services.decide(
+        service(
             pk,
             user=request.user,
             outcome=data["outcome"],
             reason=data["reason"],
             new_limit_price=data["new_limit_price"],
+            new_limits=new_limits,
             expected_version=data["version"],
         )
     except AppealError as exc:
@@ -86,7 +102,11 @@ def round_status(request: HttpRequest, round_id: int) -> HttpResponse:
 @require_POST
 @admin_required
 def round_close(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: what closing does (early? drafts lapsing, appeals waiting), then confirmed=1 closes."""
     get_object_or_404(CorrectionRound, pk=round_id)
+    if request.POST.get("confirmed") != "1":
+        context = {"kind": "close", "info": publication.close_preview(round_id), "next": _safe_next(request, round_id)}
+        return render(request, "appeals/confirm_lifecycle.html", context)
     try:
         publication.close_appeal_window(round_id, user=request.user)
     except AppealError as exc:
@@ -99,14 +119,19 @@ def round_close(request: HttpRequest, round_id: int) -> HttpResponse:
 @require_POST
 @admin_required
 def round_publish_final(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: what the final list will hold (listings, companies, decided limits), then publish."""
     get_object_or_404(CorrectionRound, pk=round_id)
+    if request.POST.get("confirmed") != "1":
+        context = {"kind": "final", "info": publication.final_preview(round_id), "next": _safe_next(request, round_id)}
+        return render(request, "appeals/confirm_lifecycle.html", context)
     try:
         final = publication.publish_final_list(round_id, user=request.user)
     except AppealError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(
-            request, _("最终纠偏清单（第 %(v)d 版，%(n)d 条）已发布。") % {"v": final.version, "n": final.entry_count}
+            request,
+            _("最终纠偏清单（第 %(v)d 版，%(n)d 个挂网药品）已发布。") % {"v": final.version, "n": final.entry_count},
         )
     return redirect(_safe_next(request, round_id))
 

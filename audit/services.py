@@ -37,3 +37,27 @@ def record(
         reason=reason,
         request_id=request_id,
     )
+
+
+def record_many(
+    *,
+    actor: Any,
+    action: str,
+    object_type: str,
+    items: list[tuple[Any, dict | None, dict | None]],
+    reason: str = "",
+) -> int:
+    """Append one audit event per (object id, before, after) in bulk (batch decisions)."""
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    common = {
+        "actor": user,
+        "actor_name": user.get_username() if user else "system",
+        "role": getattr(user, "role", "") or "",
+        "company_id": getattr(user, "company_id", None),
+        "action": action,
+        "object_type": object_type,
+        "reason": reason,
+    }
+    rows = [AuditEvent(object_id=str(pk), before=before, after=after, **common) for pk, before, after in items]
+    AuditEvent.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)

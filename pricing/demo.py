@@ -34,7 +34,8 @@ def seed_demo_rounds(
     version: CatalogueVersion, price_set: ReferencePriceSet | None, *, demo_companies: list[int]
 ) -> tuple[CorrectionRound, CorrectionRound]:
     """Detect the demo catalogue twice; confirm the red flags and the demo companies' flags of the
-    first round and publish it with a 14-day appeal window; leave the second round for review."""
+    first round, defer its other (yellow) flags to the next round explicitly and publish it with a
+    14-day appeal window; leave the second round for review."""
     admin = User.objects.get(username="admin")
     published = _detected_round(version, price_set, PUBLISHED_TITLE, admin)
     if published.status == RoundStatus.DRAFT:
@@ -45,11 +46,14 @@ def seed_demo_rounds(
         for start in range(0, len(ids), BULK_LIMIT):
             bulk_decide(ids[start : start + BULK_LIMIT], "confirm", user=admin, reason="演示：红色风险及演示企业")
         deadline = timezone.localdate() + dt.timedelta(days=APPEAL_DAYS)
+        # the yellow flags of other companies are not reviewed in the demo: the admin defers them
+        # explicitly to the next round (publication refuses while flags are still 待审核)
         publish_notice(
             published.pk,
             user=admin,
             deadline=deadline,
             notice_text="请相关企业在申诉截止前按纠偏限价调整挂网价格，或提交申诉及证明材料。",
+            defer_pending=True,
         )
         published.refresh_from_db()
     draft = _detected_round(version, price_set, DRAFT_TITLE, admin)

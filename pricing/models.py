@@ -71,6 +71,7 @@ class CorrectionRound(models.Model):
     published_at = models.DateTimeField(_("公示时间"), null=True, blank=True)
     appeal_deadline = models.DateTimeField(_("申诉截止时间"), null=True, blank=True)
     notice_text = models.TextField(_("公示说明"), blank=True)
+    evidence_required = models.BooleanField(_("申诉须附证明材料"), default=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     finalized_at = models.DateTimeField(null=True, blank=True)
     lock_version = models.PositiveIntegerField(default=0)
@@ -146,6 +147,7 @@ class FlagStatus(models.TextChoices):
     CONFIRMED = "confirmed", _("确认纠偏")
     DISMISSED = "dismissed", _("不予纠偏")
     WITHDRAWN = "withdrawn", _("申诉采纳撤销")
+    DEFERRED = "deferred", _("转下一批次")
 
 
 class Flag(models.Model):
@@ -186,7 +188,16 @@ class Flag(models.Model):
         ordering = ["round_id", "-ratio", "id"]
         verbose_name = _("纠偏记录")
         constraints = [
-            models.UniqueConstraint(fields=["round", "listing", "rule_code"], name="flag_unique_per_round_listing_rule")
+            models.UniqueConstraint(
+                fields=["round", "listing", "rule_code"], name="flag_unique_per_round_listing_rule"
+            ),
+            models.CheckConstraint(condition=models.Q(limit_price__gt=0), name="flag_limit_positive"),
+            # any limit fixed by a decision or an appeal: 0 < L < P (pricing.review.repricing.clean_new_limit)
+            models.CheckConstraint(
+                condition=models.Q(adjusted_limit_price__isnull=True)
+                | models.Q(adjusted_limit_price__gt=0, adjusted_limit_price__lt=models.F("target_price")),
+                name="flag_adjusted_limit_below_price",
+            ),
         ]
         indexes = [
             models.Index(fields=["round", "rule_code", "severity"]),
@@ -213,6 +224,8 @@ class FlagDecision(models.Model):
         DISMISS = "dismiss", _("不予纠偏")
         ADJUST = "adjust", _("调整限价")
         REOPEN = "reopen", _("重新审核")
+        REVISE = "revise", _("改判")
+        DEFER = "defer", _("转下一批次")
 
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -226,6 +239,13 @@ class FlagDecision(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        constraints = [
+            # 不予纠偏, 调整限价 and 改判 are never recorded without a reason
+            models.CheckConstraint(
+                condition=~models.Q(action__in=["dismiss", "adjust", "revise"]) | ~models.Q(reason=""),
+                name="flag_decision_reason_required",
+            )
+        ]
 
 
 class RoundEvent(models.Model):
@@ -276,10 +296,29 @@ class FinalList(models.Model):
 
 
 class FinalEntry(models.Model):
+    """One listing of a final list with its 执行限价 (binding limit) and every flag behind it.
+
+    `flag` is the flag whose limit binds; `reasons` lists every flag of the listing in the list
+    (pricing.review.binding.BindingReason as JSON). Lists published before entries were per
+    listing have one row per flag and no `listing` (read through binding.binding_limits)."""
+
     final_list = models.ForeignKey(FinalList, on_delete=models.CASCADE, related_name="entries")
     flag = models.ForeignKey(Flag, on_delete=models.PROTECT, related_name="+")
+    listing = models.ForeignKey(
+        "catalogue.Listing", null=True, blank=True, on_delete=models.PROTECT, related_name="final_entries"
+    )
     status = models.CharField(max_length=20)
-    limit_price = models.DecimalField(max_digits=14, decimal_places=2)
+    limit_price = models.DecimalField(_("执行限价"), max_digits=14, decimal_places=2)
+    listed_price = models.DecimalField(_("挂网价格"), max_digits=14, decimal_places=4, null=True, blank=True)
+    ratio = models.DecimalField(_("价差倍数"), max_digits=14, decimal_places=4, null=True, blank=True)
+    severity = models.CharField(_("风险等级"), max_length=8, blank=True)
+    overcharge = models.DecimalField(_("超限金额"), max_digits=14, decimal_places=2, null=True, blank=True)
+    basis = models.CharField(max_length=10, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["final_list", "listing"], name="final_entry_one_per_listing"),
+            models.CheckConstraint(condition=models.Q(limit_price__gt=0), name="final_entry_limit_positive"),
+        ]

@@ -22,7 +22,7 @@ from pricing.models import CorrectionRound, Flag
 from pricing.review import selectors
 from pricing.review.decisions import DecisionConflict, DecisionError, bulk_decide, decide
 from pricing.review.filters import FlagFilter
-from pricing.review.publication import PublishError, publish_notice
+from pricing.review.publication import PendingFlags, PublishError, publish_notice
 from pricing.review.serializers import (
     BulkDecisionRequestSerializer,
     BulkDecisionResultSerializer,
@@ -67,7 +67,10 @@ class RoundViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @extend_schema(
         summary=_("发布公示（管理员）"),
         request=PublishRequestSerializer,
-        responses={200: RoundSerializer, 400: OpenApiResponse(description=_("不能公示（原因见 detail）"))},
+        responses={
+            200: RoundSerializer,
+            400: OpenApiResponse(description=_("不能公示（原因见 detail；仍有待审核记录时 pending 给出条数）")),
+        },
     )
     @action(detail=True, methods=["post"], permission_classes=[IsAdminRole])
     def publish(self, request: Request, pk: str | None = None) -> Response:
@@ -80,9 +83,15 @@ class RoundViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
                 user=request.user,
                 deadline=body.validated_data["deadline"],
                 notice_text=body.validated_data["notice_text"],
+                defer_pending=body.validated_data["defer_pending"],
+                expected_pending=body.validated_data["expected_pending"],
+                evidence_required=body.validated_data["evidence_required"],
             )
         except PublishError as exc:
-            return Response({"detail": exc.message}, status=status.HTTP_400_BAD_REQUEST)
+            body = {"detail": exc.message}
+            if isinstance(exc, PendingFlags):
+                body["pending"] = exc.pending
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         except DjangoPermissionDenied as exc:
             raise PermissionDenied(str(exc)) from None
         return Response(RoundSerializer(rnd).data)
@@ -133,7 +142,7 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
         return self.get_paginated_response(FlagSerializer(page, many=True).data)
 
     @extend_schema(
-        summary=_("审核决定：确认纠偏 / 不予纠偏 / 调整限价"),
+        summary=_("审核决定：确认纠偏 / 不予纠偏 / 调整限价（仅待审核）；改判 revise（须理由）"),
         request=DecisionRequestSerializer,
         responses={
             200: FlagDetailSerializer,
@@ -155,6 +164,7 @@ class FlagViewSet(ReviewQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMod
                 expected_version=data["expected_version"],
                 reason=data["reason"],
                 new_limit=data.get("new_limit"),
+                to_action=data.get("to_action", ""),
             )
         except DecisionConflict as exc:
             return Response({"detail": exc.message, "current": exc.current_state}, status=status.HTTP_409_CONFLICT)

@@ -74,15 +74,65 @@ def _flags(round_: CorrectionRound) -> dict[tuple[str, str], dict]:
 
 
 def previous_round(round_: CorrectionRound) -> CorrectionRound | None:
-    """The latest earlier round of the same province on a different catalogue version."""
+    """The default to compare with: the latest earlier round of the same province (any catalogue
+    version — two rounds on one catalogue still differ by rule set and decisions)."""
     return (
-        CorrectionRound.objects.filter(province=round_.province, created_at__lte=round_.created_at)
-        .exclude(pk=round_.pk)
-        .exclude(catalogue_version_id=round_.catalogue_version_id)
-        .filter(pk__lt=round_.pk)
+        CorrectionRound.objects.filter(province=round_.province, pk__lt=round_.pk)
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+SECTIONS = ("new", "disappeared", "limit_changed")
+SECTION_LABELS = {
+    "new": gettext_lazy("新增纠偏"),
+    "disappeared": gettext_lazy("已消失"),
+    "limit_changed": gettext_lazy("限价变化"),
+}
+CSV_HEADERS = [
+    gettext_lazy("变化"),
+    gettext_lazy("挂网编号"),
+    gettext_lazy("纠偏类型"),
+    gettext_lazy("通用名"),
+    gettext_lazy("生产企业"),
+    gettext_lazy("挂网价格"),
+    gettext_lazy("原限价"),
+    gettext_lazy("纠偏限价"),
+    gettext_lazy("原因"),
+    gettext_lazy("现挂网价格"),
+]
+
+
+def write_csv(result: ComparisonResult, out) -> int:
+    """The whole comparison as one CSV (UTF-8 with BOM), one row per changed flag."""
+    import csv
+
+    from pricing.review.exports import neutralise
+
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow([str(h) for h in CSV_HEADERS])
+    n = 0
+    for section in SECTIONS:
+        for row in getattr(result, section):
+            old_limit = row.get("old_limit", row["limit"] if section == "disappeared" else "")
+            new_limit = "" if section == "disappeared" else row["limit"]
+            writer.writerow(
+                [
+                    str(SECTION_LABELS[section]),
+                    neutralise(str(row["code"])),
+                    row["rule"],
+                    neutralise(str(row["generic"])),
+                    neutralise(str(row["maker"])),
+                    row["price"],
+                    old_limit,
+                    new_limit,
+                    str(row.get("reason_label", "")),
+                    row.get("new_price", ""),
+                ]
+            )
+            n += 1
+    return n
 
 
 def compare_rounds(new: CorrectionRound, old: CorrectionRound) -> ComparisonResult:

@@ -15,14 +15,16 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
+from pricing.engine.conversion import ratio as price_ratio
 from pricing.engine.conversion import round_half_up
 from pricing.models import CorrectionRound, ExportJob, FinalEntry, Flag, FlagStatus, JobStatus, RoundEvent, RuleCode
+from pricing.review.binding import binding_limit_expression
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,14 @@ HEADERS = [
     "风险等级",
     "纠偏限价",
     "状态",
+    "执行限价",
+    "执行价差倍数",
 ]
 # kind of each output column: t text, i integer, p pack price (2 dp), u unit price (4 dp), r ratio (4 dp)
-KINDS = "ittttttittputttuurtpt"
+# The first 21 columns are FORMATS.md §3 (纠偏限价 = this flag's own limit, ratio against it); the last
+# two are the listing's 执行限价 (binding limit, pricing.review.binding) and the ratio against it,
+# blank when the listing has no flag in the export's scope.
+KINDS = "ittttttittputttuurtptpr"
 assert len(KINDS) == len(HEADERS)
 STATUS_FILTERS = ("all", "confirmed", "final")
 FORMATS = ("csv", "xlsx")
@@ -80,6 +87,7 @@ _FIELDS = [
     "severity",
     "export_limit",
     "export_status",
+    "export_binding",
 ]
 RULE_NAMES = dict(RuleCode.choices)
 STATUS_NAMES = dict(FlagStatus.choices)
@@ -94,24 +102,38 @@ def neutralise(text: str) -> str:
     return "'" + text if text and text.startswith(DANGEROUS) else text
 
 
-def flags_for_export(round_: CorrectionRound, status: str = "all", filters: dict | None = None) -> QuerySet:
-    """The round's flags with `export_status` / `export_limit`; "final" reads the latest FinalList."""
+def flags_for_export(
+    round_: CorrectionRound, status: str = "all", filters: dict | None = None, binding_scope: str | None = None
+) -> QuerySet:
+    """The round's flags with `export_status`, `export_limit` (the flag's own limit) and
+    `export_binding` (its listing's 执行限价 in the export's scope, or in `binding_scope` when
+    given); "final" reads the latest FinalList."""
     if status not in STATUS_FILTERS:
         raise ExportError(_("未知的状态筛选：%(s)s") % {"s": status})
     qs = Flag.objects.filter(round=round_)
     if status == "final":
         final = round_.final_lists.order_by("-version").first()
         if final is None:
-            return qs.none().annotate(export_status=F("status"), export_limit=F("limit_price"))
-        entries = FinalEntry.objects.filter(final_list=final, flag=OuterRef("pk"))
-        qs = qs.filter(Exists(entries)).annotate(
-            export_status=Subquery(entries.values("status")[:1]),
-            export_limit=Subquery(entries.values("limit_price")[:1]),
+            return qs.none().annotate(
+                export_status=F("status"), export_limit=F("limit_price"), export_binding=F("limit_price")
+            )
+        per_listing = FinalEntry.objects.filter(final_list=final, listing_id=OuterRef("listing_id"))
+        per_flag = FinalEntry.objects.filter(final_list=final, listing__isnull=True, flag=OuterRef("pk"))
+        qs = qs.filter((Exists(per_listing) & Q(status=FlagStatus.CONFIRMED)) | Exists(per_flag)).annotate(
+            export_status=F("status"),
+            export_limit=Coalesce(Subquery(per_flag.values("limit_price")[:1]), "adjusted_limit_price", "limit_price"),
+            export_binding=Coalesce(
+                Subquery(per_listing.values("limit_price")[:1]), Subquery(per_flag.values("limit_price")[:1])
+            ),
         )
     else:
         if status == "confirmed":
             qs = qs.filter(status=FlagStatus.CONFIRMED)
-        qs = qs.annotate(export_status=F("status"), export_limit=Coalesce("adjusted_limit_price", "limit_price"))
+        qs = qs.annotate(
+            export_status=F("status"),
+            export_limit=Coalesce("adjusted_limit_price", "limit_price"),
+            export_binding=binding_limit_expression(binding_scope or ("confirmed" if status == "confirmed" else "all")),
+        )
     return apply_filters(qs, filters or {}).order_by("id")
 
 
@@ -158,6 +180,7 @@ def export_rows(flags: QuerySet) -> Iterator[list[Any]]:
             severity,
             limit,
             status,
+            binding,
         ) = row
         yield [
             i,
@@ -181,6 +204,8 @@ def export_rows(flags: QuerySet) -> Iterator[list[Any]]:
             severity,
             round_half_up(limit, 2),
             status_names.get(status, status),
+            "" if binding is None else round_half_up(binding, 2),
+            "" if binding is None else price_ratio(price, binding),
         ]
 
 
@@ -224,6 +249,8 @@ def write_xlsx(flags: QuerySet, path: Path | str, progress: Any = None) -> int:
             kind = KINDS[c]
             if kind == "t":
                 write_string(r, c, neutralise(value or ""))
+            elif value == "":
+                continue
             elif kind == "i":
                 write_number(r, c, value)
             else:

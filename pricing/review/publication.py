@@ -7,6 +7,7 @@ ends that day at 23:59:59.999999 (+08:00), i.e. 15:59:59.999999Z.
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
 from audit.services import record
-from pricing.models import CorrectionRound, Flag, FlagStatus, JobStatus, RoundEvent, RoundStatus
+from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, JobStatus, RoundEvent, RoundStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
@@ -34,6 +35,46 @@ class PublishError(Exception):
         self.message = message
 
 
+class PendingFlags(PublishError):
+    """Flags still 待审核: decide them or defer them explicitly (with the count shown)."""
+
+    def __init__(self, message: str, *, pending: int) -> None:
+        super().__init__(message)
+        self.pending = pending
+
+
+DEFER_REASON = "公示时尚未审核，经管理员确认转入下一批次"
+
+
+def _defer(flag_ids: list[int], user: Any) -> int:
+    """待审核 → 转下一批次, one FlagDecision per flag, inside publish_notice's transaction."""
+    if not flag_ids:
+        return 0
+    now = timezone.now()
+    for start in range(0, len(flag_ids), 2000):
+        Flag.objects.filter(pk__in=flag_ids[start : start + 2000], status=FlagStatus.PENDING).update(
+            status=FlagStatus.DEFERRED, lock_version=F("lock_version") + 1, updated_at=now
+        )
+    rows = Flag.objects.filter(pk__in=flag_ids).values_list("pk", "limit_price", "adjusted_limit_price")
+    FlagDecision.objects.bulk_create(
+        [
+            FlagDecision(
+                flag_id=pk,
+                action=FlagDecision.Action.DEFER,
+                actor=user,
+                status_before=FlagStatus.PENDING,
+                status_after=FlagStatus.DEFERRED,
+                limit_before=adj if adj is not None else lim,
+                limit_after=adj if adj is not None else lim,
+                reason=DEFER_REASON,
+            )
+            for pk, lim, adj in rows.iterator(chunk_size=2000)
+        ],
+        batch_size=2000,
+    )
+    return len(flag_ids)
+
+
 def deadline_to_utc(deadline: dt.datetime | dt.date) -> dt.datetime:
     """A date means the end of that day in Asia/Shanghai; naive datetimes are Asia/Shanghai."""
     if not isinstance(deadline, dt.datetime):
@@ -43,10 +84,56 @@ def deadline_to_utc(deadline: dt.datetime | dt.date) -> dt.datetime:
     return deadline.astimezone(dt.UTC)
 
 
+@dataclass(frozen=True)
+class NoticePreview:
+    """What publishing will do (shown before the admin confirms): counts, companies, pending flags."""
+
+    confirmed: int
+    listings: int
+    companies: int
+    pending: int
+    dismissed: int
+    per_company: list[dict[str, Any]]
+
+
+def notice_preview(round_id: int, *, top: int = 20) -> NoticePreview:
+    flags = Flag.objects.filter(round_id=round_id)
+    by_status = dict(flags.order_by().values("status").annotate(n=Count("id")).values_list("status", "n"))
+    confirmed = flags.filter(status=FlagStatus.CONFIRMED)
+    per_company = list(
+        confirmed.order_by()
+        .values("manufacturer_id", "manufacturer__name")
+        .annotate(flags=Count("id"), listings=Count("listing_id", distinct=True))
+        .order_by("-flags", "manufacturer__name")
+    )
+    return NoticePreview(
+        confirmed=by_status.get(FlagStatus.CONFIRMED, 0),
+        listings=confirmed.values("listing_id").distinct().count(),
+        companies=len(per_company),
+        pending=by_status.get(FlagStatus.PENDING, 0),
+        dismissed=by_status.get(FlagStatus.DISMISSED, 0),
+        per_company=per_company[:top],
+    )
+
+
 def publish_notice(
-    round_id: int, *, user: Any, deadline: dt.datetime | dt.date, notice_text: str = ""
+    round_id: int,
+    *,
+    user: Any,
+    deadline: dt.datetime | dt.date,
+    notice_text: str = "",
+    defer_pending: bool = False,
+    expected_pending: int | None = None,
+    evidence_required: bool = True,
+    dry_run: bool = False,
 ) -> CorrectionRound:
-    """Publish a draft round whose detection is done and which has at least one confirmed flag."""
+    """Publish a draft round whose detection is done and which has at least one confirmed flag.
+
+    Flags still 待审核 would be frozen undecidable in a published round, so publication is refused
+    while any remain — unless the admin explicitly defers them to the next round
+    (`defer_pending=True` with `expected_pending` = the count he was shown): they become 转下一批次,
+    each with a FlagDecision and the count in the audit event. `dry_run` runs every check and
+    changes nothing (the confirmation step shows the refusal before the admin confirms)."""
     if not getattr(user, "is_admin_role", False):
         raise PermissionDenied(_("只有管理员可以发布公示。"))
     deadline_utc = deadline_to_utc(deadline)
@@ -67,6 +154,22 @@ def publish_notice(
         )
         if not per_company:
             raise PublishError(_("批次「%(t)s」没有确认纠偏的记录，不能公示。") % {"t": rnd.title})
+        pending_ids = list(Flag.objects.filter(round=rnd, status=FlagStatus.PENDING).values_list("pk", flat=True))
+        if pending_ids and not defer_pending:
+            raise PendingFlags(
+                _("批次「%(t)s」仍有 %(n)d 条待审核记录。请先审核完毕，或明确选择将其转入下一批次后再公示。")
+                % {"t": rnd.title, "n": len(pending_ids)},
+                pending=len(pending_ids),
+            )
+        if pending_ids and expected_pending is not None and int(expected_pending) != len(pending_ids):
+            raise PendingFlags(
+                _("待审核记录数已变为 %(n)d 条（确认时为 %(m)d 条），请重新确认。")
+                % {"n": len(pending_ids), "m": int(expected_pending)},
+                pending=len(pending_ids),
+            )
+        if dry_run:
+            return rnd
+        deferred = _defer(pending_ids, user)
         before = {"status": rnd.status, "appeal_deadline": None, "lock_version": rnd.lock_version}
         CorrectionRound.objects.filter(pk=rnd.pk).update(
             status=RoundStatus.PUBLISHED,
@@ -74,6 +177,7 @@ def publish_notice(
             published_by=user,
             appeal_deadline=deadline_utc,
             notice_text=notice_text.strip(),
+            evidence_required=evidence_required,
             lock_version=F("lock_version") + 1,
         )
         rnd.refresh_from_db()
@@ -86,6 +190,7 @@ def publish_notice(
                 "appeal_deadline": deadline_utc.isoformat(),
                 "confirmed": total,
                 "companies": len(per_company),
+                "deferred": deferred,
             },
         )
         record(
@@ -97,6 +202,9 @@ def publish_notice(
                 "status": rnd.status,
                 "appeal_deadline": deadline_utc.isoformat(),
                 "confirmed": total,
+                "companies": len(per_company),
+                "deferred": deferred,
+                "evidence_required": evidence_required,
                 "lock_version": rnd.lock_version,
             },
             reason=rnd.notice_text,

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from catalogue.models import Listing
 from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
@@ -194,6 +195,51 @@ def appeal_events_of(flag: Flag) -> list[dict]:
     for link in links:
         out.append({"appeal": link.appeal, "active": link.active, "events": list(link.appeal.events.all())})
     return out
+
+
+def flag_history(flag: Flag) -> list[dict[str, Any]]:
+    """处理记录: the flag's decisions and its appeals' events in time order, with Chinese labels
+    (statuses as 待审核 / 确认纠偏 …, never the stored codes)."""
+    from appeals.models import AppealStatus
+
+    flag_labels = {k: str(v) for k, v in FlagStatus.choices}
+    appeal_labels = {k: str(v) for k, v in AppealStatus.choices}
+    rows: list[dict[str, Any]] = []
+    for d in decisions_of(flag):
+        rows.append(
+            {
+                "at": d.at,
+                "what": str(d.get_action_display()),
+                "actor": d.actor.get_username(),
+                "change": f"{flag_labels.get(d.status_before, d.status_before)} → "
+                f"{flag_labels.get(d.status_after, d.status_after)}",
+                "limit": f"{d.limit_before if d.limit_before is not None else '—'} → "
+                f"{d.limit_after if d.limit_after is not None else '—'}",
+                "reason": d.reason,
+                "kind": "decision",
+                "order": (d.at, 0, d.pk),
+            }
+        )
+    for item in appeal_events_of(flag):
+        appeal = item["appeal"]
+        for e in item["events"]:
+            label = _("申诉#%(id)s 改判") if e.kind == "revise" else _("申诉#%(id)s")
+            rows.append(
+                {
+                    "at": e.at,
+                    "what": label % {"id": appeal.pk},
+                    "actor": e.actor.get_username() if e.actor_id else _("系统"),
+                    "change": (f"{appeal_labels.get(e.from_status, e.from_status)} → " if e.from_status else "")
+                    + appeal_labels.get(e.to_status, e.to_status),
+                    "limit": "—",
+                    "reason": e.reason,
+                    "kind": "appeal",
+                    "appeal_id": appeal.pk,
+                    "order": (e.at, 1, e.pk),
+                }
+            )
+    rows.sort(key=lambda r: r["order"])
+    return rows
 
 
 def other_flags_on_listing(flag: Flag) -> QuerySet[Flag]:

@@ -148,13 +148,19 @@ class FlagDetailSerializer(FlagSerializer):
 class DecisionRequestSerializer(serializers.Serializer):
     """Only these fields are read; anything else in the body (status, manufacturer, round…) is ignored."""
 
-    action = serializers.ChoiceField(choices=["confirm", "dismiss", "adjust"])
+    action = serializers.ChoiceField(choices=["confirm", "dismiss", "adjust", "revise"])
+    to_action = serializers.ChoiceField(
+        choices=["confirm", "dismiss", "adjust"], required=False, help_text=_("改判（action=revise）的结果")
+    )
     expected_version = serializers.IntegerField(min_value=0)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
     new_limit = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
 
     def validate(self, attrs: dict) -> dict:
-        if attrs["action"] == "adjust" and attrs.get("new_limit") is None:
+        if attrs["action"] == "revise" and not attrs.get("to_action"):
+            raise serializers.ValidationError({"to_action": _("改判必须指明改判结果。")})
+        adjusting = attrs["action"] == "adjust" or attrs.get("to_action") == "adjust"
+        if adjusting and attrs.get("new_limit") is None:
             raise serializers.ValidationError({"new_limit": _("调整限价必须填写调整后限价。")})
         return attrs
 
@@ -181,6 +187,18 @@ class PublishRequestSerializer(serializers.Serializer):
 
     deadline = serializers.CharField()
     notice_text = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    defer_pending = serializers.BooleanField(
+        required=False, default=False, help_text=_("将待审核记录转入下一批次（须与 expected_pending 一起提交）")
+    )
+    expected_pending = serializers.IntegerField(required=False, min_value=0, allow_null=True, default=None)
+    evidence_required = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("defer_pending") and attrs.get("expected_pending") is None:
+            raise serializers.ValidationError(
+                {"expected_pending": _("转入下一批次须确认待审核记录数 expected_pending。")}
+            )
+        return attrs
 
     def validate_deadline(self, value: str) -> dt.date | dt.datetime:
         value = value.strip()

@@ -24,9 +24,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import admin_required, staff_required
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
 from pricing.review import charts, round_stats, selectors
-from pricing.review.decisions import DecisionConflict, DecisionError, bulk_decide, decide
+from pricing.review.binding import binding_limit_of
+from pricing.review.decisions import (
+    SELECT_ALL_LIMIT,
+    DecisionConflict,
+    DecisionError,
+    bulk_decide,
+    bulk_preview,
+    decide,
+)
 from pricing.review.filters import SORT_LABELS, FlagFilter
-from pricing.review.publication import PublishError, publish_notice
+from pricing.review.publication import PublishError, deadline_to_utc, notice_preview, publish_notice
 
 PAGE_SIZES = (20, 50, 100)
 CSV_STREAM_LIMIT = 100_000
@@ -50,6 +58,7 @@ class PublishForm(forms.Form):
     notice_text = forms.CharField(
         label=gettext_lazy("公示说明"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
+    evidence_required = forms.BooleanField(label=gettext_lazy("申诉须附证明材料"), required=False, initial=True)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -98,6 +107,56 @@ def _round_changes(rnd) -> dict[str, Any] | None:
     return {"previous": previous, "result": round_stats.comparison_counts(rnd, previous)}
 
 
+COMPARISON_PAGE = 50
+
+
+def _comparison(request: HttpRequest, rnd) -> tuple[Any, Any]:
+    from pricing.review.comparison import compare_rounds, previous_round
+
+    raw = request.GET.get("old", "")
+    old = get_object_or_404(selectors.rounds_for(request.user), pk=int(raw)) if raw.isdigit() else previous_round(rnd)
+    if old is not None and old.pk == rnd.pk:
+        raise Http404
+    return old, (compare_rounds(rnd, old) if old is not None else None)
+
+
+@staff_required
+def round_comparison(request: HttpRequest, round_id: int) -> HttpResponse:
+    """批次对比: against the previous round by default (or ?old=ID), each section paged."""
+    from pricing.review.comparison import SECTION_LABELS, SECTIONS
+
+    rnd = _round_or_404(request, round_id)
+    old, result = _comparison(request, rnd)
+    sections = []
+    if result is not None:
+        for key in SECTIONS:
+            page = Paginator(getattr(result, key), COMPARISON_PAGE).get_page(request.GET.get(f"{key}_page"))
+            query = request.GET.copy()
+            query.pop(f"{key}_page", None)
+            sections.append({"key": key, "label": SECTION_LABELS[key], "page": page, "query": query.urlencode()})
+    others = selectors.rounds_for(request.user).filter(province=rnd.province).exclude(pk=rnd.pk)
+    return render(
+        request,
+        "pricing/comparison.html",
+        {"round": rnd, "old": old, "result": result, "sections": sections, "others": others},
+    )
+
+
+@staff_required
+def round_comparison_csv(request: HttpRequest, round_id: int) -> HttpResponse:
+    from pricing.review.comparison import write_csv
+
+    rnd = _round_or_404(request, round_id)
+    old, result = _comparison(request, rnd)
+    if result is None:
+        messages.error(request, _("没有可比较的上一批次。"))
+        return redirect("pricing:round_comparison", round_id=rnd.pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="compare-{rnd.pk}-{old.pk}.csv"'
+    write_csv(result, response)
+    return response
+
+
 @staff_required
 def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
     rnd = _round_or_404(request, round_id)
@@ -112,6 +171,7 @@ def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
         "figures": round_stats.overview_figures(rnd, data),
         "changes": _round_changes(rnd),
         "publish_form": PublishForm() if request.user.is_admin_role and rnd.status == RoundStatus.DRAFT else None,
+        "preview": notice_preview(rnd.pk) if rnd.status == RoundStatus.DRAFT else None,
     }
     return render(request, "pricing/round_overview.html", context)
 
@@ -234,7 +294,8 @@ def _detail_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
         "group_chart": charts.comparison_group_chart(group, limit_unit, target_label) if group else None,
         "limit_unit": limit_unit,
         "decisions": selectors.decisions_of(flag),
-        "appeals": selectors.appeal_events_of(flag),
+        "history": selectors.flag_history(flag),
+        "binding": binding_limit_of(flag, scope="all"),
         "others": selectors.other_flags_on_listing(flag),
         "open": flag.round.status == RoundStatus.DRAFT,
         "actions": FlagDecision.Action,
@@ -268,7 +329,8 @@ def flag_decide(request: HttpRequest, flag_id: int) -> HttpResponse:
             user=request.user,
             expected_version=version,
             reason=request.POST.get("reason", ""),
-            new_limit=request.POST.get("new_limit"),
+            new_limit=request.POST.get("new_limit") or None,
+            to_action=request.POST.get("to_action", ""),
         )
     except DecisionError as exc:
         flag = selectors.flag_detail(request.user, flag_id)
@@ -289,35 +351,74 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
     return target if target and ok else fallback
 
 
-@staff_required
-@require_POST
-def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
-    rnd = _round_or_404(request, round_id)
-    ids: list[int] = []
-    for raw in request.POST.getlist("flag_ids"):
-        if raw.isdigit():
-            ids.append(int(raw))
-    in_round = set(Flag.objects.filter(round=rnd, pk__in=ids).values_list("pk", flat=True))
+def _bulk_selection(request: HttpRequest, rnd) -> tuple[list[int], dict[int, int], bool]:
+    """The flags a bulk action names: the ticked ones of the page (with their displayed versions),
+    or with select_all=1 every flag matching the list's filter (`filter_query`)."""
+    if request.POST.get("select_all") == "1":
+        query = QueryDict(request.POST.get("filter_query", ""))
+        flt = FlagFilter(
+            query, queryset=selectors.flag_list(request.user, rnd.pk), catalogue_version_id=rnd.catalogue_version_id
+        )
+        ids = list(flt.qs.order_by().values_list("pk", flat=True)[: SELECT_ALL_LIMIT + 1])
+        return ids, {}, True
+    ids = [int(raw) for raw in request.POST.getlist("flag_ids") if raw.isdigit()]
+    in_round = sorted(set(Flag.objects.filter(round=rnd, pk__in=ids).values_list("pk", flat=True)))
     versions = {}
     for i in in_round:
         raw = request.POST.get(f"v_{i}", "")
         if raw.isdigit():
             versions[i] = int(raw)
+    return in_round, versions, False
+
+
+@staff_required
+@require_POST
+def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: the first POST shows what will happen (N selected, M 待审核 change, K decided are
+    skipped); the second (confirmed=1, with the pending count seen) applies it."""
+    rnd = _round_or_404(request, round_id)
     back = _safe_next(request, reverse("pricing:flag_list", args=[rnd.pk]))
+    ids, versions, select_all = _bulk_selection(request, rnd)
+    action = request.POST.get("action", "")
+    if not ids:
+        messages.error(request, _("请至少选择一条纠偏记录。"))
+        return redirect(back)
+    if len(ids) > SELECT_ALL_LIMIT:
+        messages.error(request, _("一次最多批量处理 %(n)d 条，请缩小筛选范围。") % {"n": SELECT_ALL_LIMIT})
+        return redirect(back)
+    preview = bulk_preview(Flag.objects.filter(round=rnd, pk__in=ids))
+    seen = request.POST.get("expected_pending", "")
+    if request.POST.get("confirmed") != "1" or seen != str(preview.pending):
+        context = {
+            "round": rnd,
+            "preview": preview,
+            "action": action,
+            "action_label": dict(FlagDecision.Action.choices).get(action, action),
+            "reason": request.POST.get("reason", ""),
+            "ids": ids if not select_all else [],
+            "versions": versions,
+            "select_all": select_all,
+            "filter_query": request.POST.get("filter_query", ""),
+            "next": back,
+            "changed": request.POST.get("confirmed") == "1",
+            "status_rows": [(label, preview.by_status.get(value, 0)) for value, label in FlagStatus.choices],
+        }
+        return render(request, "pricing/bulk_confirm.html", context)
     try:
         result = bulk_decide(
-            sorted(in_round),
-            request.POST.get("action", ""),
+            ids,
+            action,
             user=request.user,
             reason=request.POST.get("reason", ""),
             expected_versions=versions,
+            limit=SELECT_ALL_LIMIT,
         )
     except DecisionError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    text = _("批量处理完成：%(done)d 条已处理") % {"done": len(result.done)}
+    text = _("批量处理完成：%(done)d 条待审核记录已处理") % {"done": len(result.done)}
     if result.skipped:
-        text += _("，%(n)d 条跳过（已被他人处理或状态不符，请刷新查看）") % {"n": len(result.skipped)}
+        text += _("，%(n)d 条跳过（已审核的记录不会被批量改变，或已被他人处理）") % {"n": len(result.skipped)}
     messages.success(request, text + "。")
     return redirect(back)
 
@@ -325,18 +426,68 @@ def flag_bulk_decide(request: HttpRequest, round_id: int) -> HttpResponse:
 @admin_required
 @require_http_methods(["GET", "POST"])
 def round_publish(request: HttpRequest, round_id: int) -> HttpResponse:
+    """Two steps: the form's first POST shows what publishing will do (flags, listings, companies,
+    deadline, 待审核 flags and whether they are deferred, a preview per company); publishing happens
+    only on the second POST (confirmed=1, with the pending count that was shown)."""
     rnd = _round_or_404(request, round_id)
     form = PublishForm(request.POST or None)
     error = None
+    preview = notice_preview(rnd.pk)
+    context: dict[str, Any] = {"round": rnd, "form": form, "preview": preview}
     if request.method == "POST" and form.is_valid():
+        defer = request.POST.get("defer_pending") == "1"
+        confirmed = request.POST.get("confirmed") == "1"
+        arguments = {
+            "user": request.user,
+            "deadline": form.deadline(),
+            "notice_text": form.cleaned_data["notice_text"],
+            "defer_pending": defer,
+            "expected_pending": _int(request.POST.get("expected_pending")),
+            "evidence_required": form.cleaned_data["evidence_required"],
+        }
+        context.update({"deadline": deadline_to_utc(form.deadline()), "defer": defer})
         try:
-            publish_notice(
-                rnd.pk, user=request.user, deadline=form.deadline(), notice_text=form.cleaned_data["notice_text"]
-            )
+            publish_notice(rnd.pk, dry_run=not confirmed, **arguments)
         except PublishError as exc:
             error = exc.message
         else:
-            messages.success(request, _("批次已公示，已通知相关生产企业。"))
-            return redirect("pricing:round_overview", round_id=rnd.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "pricing/publish.html", {"round": rnd, "form": form, "error": error}, status=status)
+            if confirmed:
+                messages.success(request, _("批次已公示，已通知相关生产企业。"))
+                return redirect("pricing:round_overview", round_id=rnd.pk)
+            context["confirming"] = True  # checks passed: show what will happen, ask to confirm
+    context["error"] = error
+    status = 400 if error else 200
+    return render(request, "pricing/publish.html", context, status=status)
+
+
+def _int(raw: Any) -> int | None:
+    return int(raw) if str(raw or "").isdigit() else None
+
+
+@staff_required
+def notice_preview_page(request: HttpRequest, round_id: int) -> HttpResponse:
+    """企业端预览: exactly what a company will see once the notice is published (its confirmed
+    flags, one card per listing with the binding limit and every reason)."""
+    from appeals.notices import listing_rows
+    from catalogue.models import Manufacturer
+
+    rnd = _round_or_404(request, round_id)
+    confirmed = Flag.objects.filter(round=rnd, status=FlagStatus.CONFIRMED)
+    companies = list(
+        Manufacturer.objects.filter(pk__in=confirmed.values("manufacturer_id")).order_by("name").values("pk", "name")
+    )
+    raw = request.GET.get("company", "")
+    company_id = int(raw) if raw.isdigit() else (companies[0]["pk"] if companies else None)
+    if company_id is not None and not any(c["pk"] == company_id for c in companies):
+        raise Http404
+    flags = (
+        confirmed.filter(manufacturer_id=company_id)
+        .select_related("listing", "benchmark_listing", "manufacturer", "round")
+        .order_by("-ratio", "id")
+    )
+    notice = {"round": rnd, "listings": listing_rows(flags, rnd), "open": False, "early_closed": False}
+    return render(
+        request,
+        "pricing/notice_preview.html",
+        {"round": rnd, "companies": companies, "company_id": company_id, "notice": notice},
+    )

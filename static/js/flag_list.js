@@ -21,6 +21,8 @@
     form.addEventListener("submit", function (ev) {
       var action = ev.submitter ? ev.submitter.value : "";
       var n = form.querySelectorAll("input.pick:checked").length;
+      var matching = document.getElementById("select-all-matching");
+      if (matching && matching.checked) { n = 1; }
       if (n === 0) { ev.preventDefault(); alert("请至少选择一条纠偏记录。"); return; }
       if (action === "dismiss") {
         var reason = document.getElementById("bulk-reason");

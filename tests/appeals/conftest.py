@@ -27,7 +27,10 @@ def rule_set(db):
 
 @pytest.fixture
 def published_round(rule_set, deadline):
-    return RoundFactory(status="published", published_at=timezone.now(), appeal_deadline=deadline)
+    # this notice does not demand evidence (the rule is tested in tests/appeals/test_appeal_form.py)
+    return RoundFactory(
+        status="published", published_at=timezone.now(), appeal_deadline=deadline, evidence_required=False
+    )
 
 
 def make_flag(round_, company, **kwargs):

@@ -73,7 +73,7 @@ def test_manufacturer_journey_over_api(client, maker_a, regulator, flag_a):
 def test_mass_assignment_ignored(client, maker_a, company_b, flag_a, deadline):
     from tests.factories import RoundFactory
 
-    other_round = RoundFactory(status="published", appeal_deadline=deadline)
+    other_round = RoundFactory(status="published", appeal_deadline=deadline, evidence_required=False)
     client.force_login(maker_a)
     response = create(client, [flag_a], company=company_b.pk, status="accepted", lock_version=99)
     assert response.status_code == 201

@@ -28,7 +28,7 @@ def test_date_only_deadline_is_end_of_day_in_shanghai_stored_as_utc():
 @pytest.fixture
 def draft_appeal(rule_set, maker_a, company_a):
     with time_machine.travel(DEADLINE - dt.timedelta(days=2), tick=False):
-        round_ = RoundFactory(status="published", appeal_deadline=DEADLINE)
+        round_ = RoundFactory(status="published", appeal_deadline=DEADLINE, evidence_required=False)
         flag = make_flag(round_, company_a)
         return services.create_draft(
             user=maker_a, round_id=round_.pk, flag_ids=[flag.pk], grounds="cost", statement="s"
@@ -75,7 +75,9 @@ def test_withdraw_and_new_drafts_refused_after_deadline(maker_a, company_a, draf
     ],
 )
 def test_date_only_deadline_boundaries(rule_set, maker_a, company_a, local_time, accepted):
-    round_ = RoundFactory(status="published", appeal_deadline=end_of_day(dt.date(2026, 12, 10)))
+    round_ = RoundFactory(
+        status="published", appeal_deadline=end_of_day(dt.date(2026, 12, 10)), evidence_required=False
+    )
     flag = make_flag(round_, company_a)
     with time_machine.travel(dt.datetime(2026, 12, 1, tzinfo=SH), tick=False):
         appeal = services.create_draft(

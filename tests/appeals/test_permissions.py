@@ -26,9 +26,12 @@ ACCESS = {
     "appeals:appeal_detail": ("manufacturer", "appeal", ["GET"]),
     "appeals:appeal_edit": ("manufacturer", "appeal", ["POST"]),
     "appeals:evidence_upload": ("manufacturer", "appeal", ["POST"]),
+    "appeals:evidence_delete": ("manufacturer", "appeal_evidence", ["POST"]),
     "appeals:appeal_submit": ("manufacturer", "appeal", ["POST"]),
     "appeals:appeal_withdraw": ("manufacturer", "appeal", ["POST"]),
     "appeals:evidence_download": ("tenant", "evidence", ["GET"]),
+    # the company's own list of a round both companies are in: tenant-filtered rows (see below)
+    "appeals:my_export": ("manufacturer", "shared_round", ["GET"]),
     "appeals:queue": ("staff", None, ["GET"]),
     "appeals:review": ("staff", "appeal", ["GET"]),
     "appeals:decide": ("staff", "appeal", ["POST"]),
@@ -85,6 +88,10 @@ def url_for(name, kind, world):
         return reverse(name) + f"?flag={world['flag'].pk}"
     if kind == "round_fmt":
         return reverse(name, args=[world["round"].pk, "xlsx"])
+    if kind == "appeal_evidence":
+        return reverse(name, args=[world["appeal"].pk, world["evidence"].pk])
+    if kind == "shared_round":
+        return reverse(name, args=[world["round"].pk])
     return reverse(name, args=[world[kind].pk])
 
 
@@ -132,6 +139,8 @@ def test_matrix(client, world, maker_a, maker_b, regulator, admin_user, name):
         response = call(client, method, url)
         if access in ("staff", "admin"):
             assert response.status_code == 403, (method, "maker_a")
+        elif kind == "shared_round":
+            assert response.status_code == 200, (method, "maker_a")  # A's own rows only: next test
         elif kind is not None:
             assert response.status_code == 404, (method, "maker_a")
         else:
@@ -142,7 +151,7 @@ def test_matrix(client, world, maker_a, maker_b, regulator, admin_user, name):
             assert call(client, method, url).status_code == 403, (method, "regulator")
     assert state(world) == before, "company B's data changed"
     # positive control: the owner and staff can read what they should
-    if "GET" in methods and kind not in ("flag_query", "round_fmt"):
+    if "GET" in methods and kind not in ("flag_query", "round_fmt", "shared_round"):
         who = {
             "manufacturer": maker_b,
             "tenant": maker_b,
@@ -151,7 +160,12 @@ def test_matrix(client, world, maker_a, maker_b, regulator, admin_user, name):
         }  # admin: see test_publication
         if access in who:
             client.force_login(who[access])
-            assert call(client, "GET", url).status_code == 200
+            response = call(client, "GET", url)
+            if name == "appeals:flag_detail":  # B's flag has B's draft appeal: opening it leads there
+                assert response.status_code == 302
+                assert response["Location"] == reverse("appeals:appeal_detail", args=[world["appeal"].pk])
+            else:
+                assert response.status_code == 200
 
 
 def test_lists_never_contain_other_company_rows(client, world, maker_a):
@@ -166,3 +180,18 @@ def test_lists_never_contain_other_company_rows(client, world, maker_a):
     )
     home = client.get(reverse("appeals:home")).content.decode()
     assert world["flag"].listing.listing_code not in home and world["flag"].manufacturer.name not in home
+
+
+def test_company_excel_export_holds_only_the_own_company_rows(client, world, maker_a):
+    import io
+
+    import openpyxl
+
+    client.force_login(maker_a)
+    response = client.get(reverse("appeals:my_export", args=[world["round"].pk]))
+    assert response.status_code == 200 and "attachment" in response["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    codes = [r[3] for r in rows[1:]]
+    assert codes == [world["appeal_a"].flags.get().listing.listing_code]
+    assert rows[0][-2:] == ("执行限价", "执行价差倍数") and rows[1][-2] is not None

@@ -64,7 +64,9 @@ def test_publish_refused_while_window_open_or_appeals_pending(admin_user, regula
     publication.close_appeal_window(published_round.pk, user=admin_user)
     with pytest.raises(RoundStateError, match="1 件申诉未处理"):
         publication.publish_final_list(published_round.pk, user=admin_user)
-    services.decide(pending.pk, user=regulator, outcome="upheld", expected_version=pending.lock_version)
+    services.decide(
+        pending.pk, user=regulator, outcome="upheld", reason="限价依据充分", expected_version=pending.lock_version
+    )
     final = publication.publish_final_list(published_round.pk, user=admin_user)
     assert final.version == 1 and final.entry_count == 1
 
@@ -107,10 +109,16 @@ def test_lifecycle_panel_buttons_by_role(client, admin_user, regulator, publishe
     client.force_login(admin_user)
     html = client.get(url).content.decode()
     assert 'id="close-window"' in html
-    client.post(reverse("appeals:round_close", args=[published_round.pk]))
+    html = client.post(reverse("appeals:round_close", args=[published_round.pk])).content.decode()
+    assert 'id="close-confirm"' in html and 'id="close-early"' in html  # a confirmation, nothing closed yet
+    published_round.refresh_from_db()
+    assert published_round.status == "published"
+    client.post(reverse("appeals:round_close", args=[published_round.pk]), {"confirmed": "1"})
     html = client.get(url).content.decode()
     assert 'id="publish-final"' in html
-    client.post(reverse("appeals:round_publish_final", args=[published_round.pk]))
+    html = client.post(reverse("appeals:round_publish_final", args=[published_round.pk])).content.decode()
+    assert 'id="final-listings">1<' in html and 'id="final-companies">1<' in html
+    client.post(reverse("appeals:round_publish_final", args=[published_round.pk]), {"confirmed": "1"})
     html = client.get(url).content.decode()
     assert 'id="final-xlsx"' in html and 'id="final-print"' in html
 
@@ -120,7 +128,7 @@ def test_print_page_has_title_counts_and_table_and_is_audited(client, admin_user
     publication.publish_final_list(published_round.pk, user=admin_user)
     client.force_login(admin_user)
     html = client.get(reverse("appeals:final_print", args=[published_round.pk])).content.decode()
-    assert published_round.title in html and "纠偏记录 2 条，涉及生产企业 2 家" in html
+    assert published_round.title in html and "纠偏药品 2 个（每个挂网编号一行），涉及生产企业 2 家" in html
     assert flag_a.listing.listing_code in html and flag_b.listing.listing_code in html
     assert "final_print.css" in html
     assert AuditEvent.objects.filter(action="final_list.print").count() == 1
@@ -139,7 +147,7 @@ def reminder_round(rule_set, company_a, company_b, maker_a, maker_b):
     maker_a.save()
     maker_b.save()
     deadline = dt.datetime(2026, 12, 10, 23, 59, 59, tzinfo=SH)
-    round_ = RoundFactory(status="published", appeal_deadline=deadline)
+    round_ = RoundFactory(status="published", appeal_deadline=deadline, evidence_required=False)
     flag_a = make_flag(round_, company_a)
     make_flag(round_, company_b)
     return round_, flag_a
@@ -204,8 +212,10 @@ def test_final_exports_xlsx_and_csv_hold_adjusted_limit_and_are_audited(
     book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
     rows = list(book.worksheets[0].iter_rows(values_only=True))
     header = list(rows[0])
-    assert header[-1] == "状态" and header[-2] == "纠偏限价"
+    assert header[20] == "状态" and header[19] == "纠偏限价" and header[21:] == ["执行限价", "执行价差倍数"]
     limits = {row[header.index("挂网编号")]: row[header.index("纠偏限价")] for row in rows[1:]}
+    binding = {row[header.index("挂网编号")]: row[header.index("执行限价")] for row in rows[1:]}
+    assert binding == limits
     assert limits == {
         flag_a.listing.listing_code: pytest.approx(8.88),
         flag_a2.listing.listing_code: pytest.approx(float(flag_a2.limit_price)),

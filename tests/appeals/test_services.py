@@ -52,7 +52,7 @@ def test_flags_of_two_rounds_in_one_appeal_refused(maker_a, flag_a, company_a, d
     from tests.appeals.conftest import make_flag
     from tests.factories import RoundFactory
 
-    other = RoundFactory(status="published", appeal_deadline=deadline)
+    other = RoundFactory(status="published", appeal_deadline=deadline, evidence_required=False)
     with pytest.raises(NotFound):
         draft(maker_a, [flag_a, make_flag(other, company_a)])
 
@@ -124,7 +124,9 @@ def test_manufacturer_cannot_decide(maker_a, flag_a):
 def test_draft_cannot_be_decided(regulator, maker_a, flag_a):
     appeal = draft(maker_a, [flag_a])
     with pytest.raises(InvalidTransition):
-        services.decide(appeal.pk, user=regulator, outcome="upheld", expected_version=appeal.lock_version)
+        services.decide(
+            appeal.pk, user=regulator, outcome="upheld", reason="限价依据充分", expected_version=appeal.lock_version
+        )
 
 
 def submitted(maker, flags):
@@ -161,6 +163,9 @@ def test_partial_sets_adjusted_limit_on_every_flag_and_notifies_company(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["a@example.com"]
     assert "部分采纳" in mail.outbox[0].subject and "成本属实" in mail.outbox[0].body
+    for flag in (flag_a, flag_a2):  # the new limit of every listing appealed
+        assert f"挂网编号 {flag.listing.listing_code}（" in mail.outbox[0].body
+    assert mail.outbox[0].body.count("调整后限价 6.50 元") == 2
 
 
 def test_accepted_withdraws_the_flags(regulator, maker_a, flag_a):
@@ -174,7 +179,9 @@ def test_accepted_withdraws_the_flags(regulator, maker_a, flag_a):
 
 def test_upheld_leaves_flag_unchanged(regulator, maker_a, flag_a):
     appeal = submitted(maker_a, [flag_a])
-    services.decide(appeal.pk, user=regulator, outcome="upheld", expected_version=appeal.lock_version)
+    services.decide(
+        appeal.pk, user=regulator, outcome="upheld", reason="限价依据充分", expected_version=appeal.lock_version
+    )
     flag_a.refresh_from_db()
     assert flag_a.status == "confirmed" and flag_a.adjusted_limit_price is None
     assert not FlagDecision.objects.filter(flag=flag_a).exists()
@@ -207,7 +214,7 @@ def test_decision_needs_reason_and_price(regulator, maker_a, flag_a, outcome, re
 def test_stale_decision_gets_conflict_with_current_state_and_single_audit(regulator, admin_user, maker_a, flag_a):
     appeal = submitted(maker_a, [flag_a])
     version = appeal.lock_version
-    services.decide(appeal.pk, user=regulator, outcome="upheld", expected_version=version)
+    services.decide(appeal.pk, user=regulator, outcome="upheld", reason="限价依据充分", expected_version=version)
     with pytest.raises(VersionConflict) as exc:
         services.decide(appeal.pk, user=admin_user, outcome="accepted", reason="x", expected_version=version)
     assert exc.value.status_code == 409
@@ -228,7 +235,13 @@ def test_decision_rolled_back_sends_no_mail(regulator, maker_a, flag_a, django_c
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with pytest.raises(RuntimeError):
             with transaction.atomic():
-                services.decide(appeal.pk, user=regulator, outcome="upheld", expected_version=appeal.lock_version)
+                services.decide(
+                    appeal.pk,
+                    user=regulator,
+                    outcome="upheld",
+                    reason="限价依据充分",
+                    expected_version=appeal.lock_version,
+                )
                 raise RuntimeError("boom")
     assert callbacks == [] and mail.outbox == []
     appeal.refresh_from_db()

@@ -81,7 +81,7 @@ def test_appeal_journey(page, live_server, journey, tmp_path):
     screenshot(page, "manufacturer_home.png")
 
     # --- file an appeal with a PDF and submit it
-    page.click(f"tr[data-flag='{a1.pk}'] >> text=提出申诉")
+    page.click("article[data-listing='HN-A-0001'] >> text=对该药品提出申诉")
     assert page.is_checked(f"input[name=flags][value='{a1.pk}']")
     page.select_option("select[name=grounds]", "cost")
     page.fill("textarea[name=statement]", "原料药成本上涨，附成本核算表。")
@@ -128,8 +128,14 @@ def test_appeal_journey(page, live_server, journey, tmp_path):
     round_page = f"{url}{reverse('pricing:round_overview', args=[journey['round'].pk])}"
     page.goto(round_page)
     page.click("#close-window")
+    page.wait_for_selector("#close-confirm-panel")  # counts, drafts lapsing, early close: then confirm
+    assert page.locator("#close-drafts").inner_text() == "1" and page.locator("#close-early").count() == 1
+    page.click("#close-confirm")
     page.wait_for_selector("#publish-final")
     page.click("#publish-final")
+    page.wait_for_selector("#final-confirm-panel")
+    assert page.locator("#final-listings").inner_text() == "3"
+    page.click("#final-confirm")
     page.wait_for_selector("#final-xlsx")
     with page.expect_download() as info:
         page.click("#final-xlsx")

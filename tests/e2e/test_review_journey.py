@@ -76,8 +76,12 @@ def test_regulator_reviews_the_sample_round(page, live_server, regulator, sample
     page.check("#select-all")
     assert page.locator("#selected-count").inner_text() == str(on_page)
     page.click("#bulk-confirm")
+    page.wait_for_selector("#bulk-confirm-panel")  # a confirmation naming the counts comes first
+    assert page.locator("#bulk-pending").inner_text() == str(on_page)
+    assert page.locator("#bulk-skipped").inner_text() == "0"
+    page.click("#bulk-confirm-submit")
     page.wait_for_load_state("networkidle")
-    assert re.search(rf"批量处理完成：{on_page} 条已处理", page.content())
+    assert re.search(rf"批量处理完成：{on_page} 条待审核记录已处理", page.content())
 
     page.goto(f"{live_server.url}/pricing/rounds/{sample_round.pk}/")
     assert _count(page, "confirmed") == total

@@ -10,6 +10,7 @@ import datetime as dt
 import gettext
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -104,6 +105,16 @@ def chinese_chart_text(html: str, data_values: set[str]) -> list[str]:
     return leftovers
 
 
+@pytest.fixture(autouse=True)
+def _back_to_chinese():
+    """LocaleMiddleware leaves the last request's language active in the thread: reset it so that
+    tests running after these ones see the default (Chinese) messages."""
+    yield
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -183,7 +194,9 @@ def test_final_print_counts_show_labels(english, admin_user, company_a, company_
     deadline = timezone.now() + dt.timedelta(days=3)
     round_ = RoundFactory(status="published", published_at=timezone.now(), appeal_deadline=deadline)
     FlagFactory(round=round_, listing__manufacturer=company_a, status="confirmed", severity="红★")
-    FlagFactory(round=round_, listing__manufacturer=company_b, status="confirmed", severity="红★★★")
+    FlagFactory(  # 60.00 / 4.80 = 12.5: the final list's severity follows the binding ratio
+        round=round_, listing__manufacturer=company_b, listing__listed_price=Decimal("60.00"), status="confirmed"
+    )
     publication.close_appeal_window(round_.pk, user=admin_user)
     publication.publish_final_list(round_.pk, user=admin_user)
     english.force_login(admin_user)
@@ -202,7 +215,8 @@ def test_manufacturer_notice_page_in_english(english, maker_a, company_a):
     english.force_login(maker_a)
     html = english.get(reverse("appeals:home")).content.decode()
     assert "My correction notices" in header(html) and "Manufacturer" in header(html)
-    assert "Appeal deadline" in html and "Beijing time" in html and "Raise an appeal" in html
+    assert "Appeal deadline" in html and "Beijing time" in html and "Appeal this listing" in html
+    assert "Binding limit" in html
     assert "我的纠偏通知" not in html and "申诉截止时间" not in html
 
 

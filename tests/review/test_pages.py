@@ -153,10 +153,17 @@ def test_bulk_confirm_from_list(client, regulator, draft_round, many_flags):
     data = {"action": "confirm", "flag_ids": [f.pk for f in picked], "next": "/pricing/"}
     data.update({f"v_{f.pk}": f.lock_version for f in picked})
     response = client.post(reverse("pricing:flag_bulk_decide", args=[draft_round.pk]), data)
+    assert (
+        response.status_code == 200
+        and 'id="bulk-pending">5</b> 条待审核记录将被「确认纠偏」' in response.content.decode()
+    )
+    assert not FlagDecision.objects.exists()  # the first step only shows what will happen
+    data.update({"confirmed": "1", "expected_pending": "5"})
+    response = client.post(reverse("pricing:flag_bulk_decide", args=[draft_round.pk]), data)
     assert response.status_code == 302
     assert FlagDecision.objects.filter(action="confirm").count() == 5
     # an off-site `next` is not followed
-    data["next"] = "https://evil.example/"
+    data.update({"next": "https://evil.example/", "expected_pending": "0"})
     response = client.post(reverse("pricing:flag_bulk_decide", args=[draft_round.pk]), data)
     assert response["Location"].startswith("/pricing/")
 
@@ -170,7 +177,13 @@ def test_publish_form_admin_only(client, regulator, admin_user, flag_a):
     response = client.post(url, {"deadline_date": "2026-03-15", "deadline_time": "", "notice_text": "x"})
     assert response.status_code == 400 and "没有确认纠偏" in response.content.decode()
     client.post(reverse("pricing:flag_decide", args=[flag_a.pk]), {"action": "confirm", "expected_version": 0})
-    response = client.post(url, {"deadline_date": "2026-03-15", "deadline_time": "18:00", "notice_text": "请申诉"})
+    data = {"deadline_date": "2026-03-15", "deadline_time": "18:00", "notice_text": "请申诉", "evidence_required": "on"}
+    html = client.post(url, data).content.decode()  # first the confirmation: counts, companies, deadline
+    assert 'id="confirm-companies">1<' in html and 'id="confirm-listings">1<' in html
+    assert 'id="confirm-deadline">2026-03-15 18:00:00<' in html and 'id="publish-confirm"' in html
+    flag_a.round.refresh_from_db()
+    assert flag_a.round.status == RoundStatus.DRAFT
+    response = client.post(url, {**data, "confirmed": "1"})
     assert response.status_code == 302
     flag_a.round.refresh_from_db()
     assert flag_a.round.status == RoundStatus.PUBLISHED

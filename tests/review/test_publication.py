@@ -51,9 +51,11 @@ def test_naive_datetime_deadline_is_shanghai_time(flag_a, admin_user):
 def test_mail_goes_only_to_companies_with_confirmed_flags(
     flag_a, flag_b, admin_user, company_users, django_capture_on_commit_callbacks
 ):
-    confirm_flag(flag_a.pk, user=admin_user, expected_version=0)  # company B's flag stays pending
+    confirm_flag(flag_a.pk, user=admin_user, expected_version=0)  # company B's flag goes to the next round
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        publish_notice(flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15))
+        publish_notice(
+            flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15), defer_pending=True, expected_pending=1
+        )
         assert mail.outbox == []  # nothing is sent before the commit
     assert len(callbacks) == 1
     assert len(mail.outbox) == 1
@@ -87,8 +89,34 @@ def test_publish_refusals(flag_a, admin_user, regulator):
 @time_machine.travel(NOW, tick=False)
 def test_confirmed_set_frozen_after_publication(flag_a, flag_b, admin_user, regulator):
     confirm_flag(flag_a.pk, user=regulator, expected_version=0)
-    publish_notice(flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15))
+    publish_notice(flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15), defer_pending=True)
     with pytest.raises(RoundFrozen, match="已冻结"):
-        confirm_flag(flag_b.pk, user=regulator, expected_version=0)
+        confirm_flag(flag_b.pk, user=regulator, expected_version=1)
     flag_b.refresh_from_db()
-    assert flag_b.status == "pending"
+    assert flag_b.status == "deferred"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_publish_refused_with_pending_flags_unless_deferred_with_the_count_seen(flag_a, flag_b, admin_user, regulator):
+    """The issue: a notice was published with 1,533 of 1,608 flags still 待审核, frozen undecidable."""
+    from pricing.models import FlagDecision
+    from pricing.review.publication import PendingFlags
+
+    confirm_flag(flag_a.pk, user=regulator, expected_version=0)
+    with pytest.raises(PendingFlags, match="仍有 1 条待审核记录") as exc:
+        publish_notice(flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15))
+    assert exc.value.pending == 1
+    with pytest.raises(PendingFlags, match="已变为 1 条"):  # the admin saw another count
+        publish_notice(
+            flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15), defer_pending=True, expected_pending=3
+        )
+    flag_b.refresh_from_db()
+    assert flag_b.status == "pending" and flag_b.round.status == "draft"
+    publish_notice(
+        flag_a.round_id, user=admin_user, deadline=dt.date(2026, 3, 15), defer_pending=True, expected_pending=1
+    )
+    flag_b.refresh_from_db()
+    assert flag_b.status == "deferred"
+    assert FlagDecision.objects.get(flag=flag_b).action == "defer"
+    event = AuditEvent.objects.get(action="round.publish")
+    assert event.after["deferred"] == 1 and event.after["companies"] == 1

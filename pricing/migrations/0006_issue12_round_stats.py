@@ -19,7 +19,7 @@ def drop_triggers(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('pricing', '0002_default_rule_set'),
+        ('pricing', '0005_issue9_defer_pending'),
     ]
 
     operations = [
