@@ -171,7 +171,8 @@ def round_overview(request: HttpRequest, round_id: int) -> HttpResponse:
         "figures": round_stats.overview_figures(rnd, data),
         "changes": _round_changes(rnd),
         "publish_form": PublishForm() if request.user.is_admin_role and rnd.status == RoundStatus.DRAFT else None,
-        "preview": notice_preview(rnd.pk) if rnd.status == RoundStatus.DRAFT else None,
+        # the exact publication preview is only needed beside the admin's publish form
+        "preview": notice_preview(rnd.pk) if request.user.is_admin_role and rnd.status == RoundStatus.DRAFT else None,
     }
     return render(request, "pricing/round_overview.html", context)
 
@@ -456,7 +457,7 @@ def round_publish(request: HttpRequest, round_id: int) -> HttpResponse:
                 return redirect("pricing:round_overview", round_id=rnd.pk)
             context["confirming"] = True  # checks passed: show what will happen, ask to confirm
     context["error"] = error
-    status = 400 if error else 200
+    status = 400 if error or (request.method == "POST" and not form.is_valid()) else 200
     return render(request, "pricing/publish.html", context, status=status)
 
 

@@ -66,7 +66,10 @@ def test_notice_published_with_an_appeal_window_of_10_working_days(client, admin
     url = reverse("pricing:round_publish", args=[flag.round_id])
     response = client.post(url, {"deadline_date": "", "deadline_working_days": "", "notice_text": ""})
     assert response.status_code == 400 and "请填写申诉截止日期，或填写工作日数" in response.content.decode()
-    response = client.post(url, {"deadline_date": "", "deadline_working_days": "10", "notice_text": "请申诉"})
+    data = {"deadline_date": "", "deadline_working_days": "10", "notice_text": "请申诉", "evidence_required": "on"}
+    response = client.post(url, data)  # first step: what publishing will do, nothing changed yet
+    assert response.status_code == 200 and "2026-10-15" in response.content.decode()
+    response = client.post(url, {**data, "confirmed": "1", "expected_pending": "0"})
     assert response.status_code == 302
     flag.round.refresh_from_db()
     assert flag.round.status == RoundStatus.PUBLISHED
