@@ -90,7 +90,12 @@ def _lock_appeal(appeal_id: Any, user: Any) -> Appeal:
 
 
 def _check_version(appeal: Appeal, expected_version: Any) -> None:
-    if expected_version is None or int(expected_version) != appeal.lock_version:
+    if expected_version is not None:
+        try:
+            expected_version = int(expected_version)
+        except (TypeError, ValueError):
+            raise AppealError(_("版本号无效，请刷新页面后重试。")) from None
+    if expected_version is None or expected_version != appeal.lock_version:
         raise VersionConflict(
             _("该申诉已被他人修改（当前状态：%(status)s），请刷新后重试。") % {"status": appeal.get_status_display()},
             current=snapshot(appeal),

@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "config.middleware.BrokerUnavailableMiddleware",
+    "config.bad_input.RejectNulMiddleware",  # issue 11: hostile input → 400, never 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -196,6 +197,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # issue 11: over-deep JSON and NUL in strings → 400
+    "DEFAULT_PARSER_CLASSES": [
+        "config.bad_input.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "药价纠偏 API",

@@ -34,6 +34,9 @@ class PublishError(Exception):
         self.message = message
 
 
+MAX_APPEAL_WINDOW = dt.timedelta(days=366)  # a deadline further ahead is a typo (issue 11)
+
+
 def deadline_to_utc(deadline: dt.datetime | dt.date) -> dt.datetime:
     """A date means the end of that day in Asia/Shanghai; naive datetimes are Asia/Shanghai."""
     if not isinstance(deadline, dt.datetime):
@@ -49,10 +52,15 @@ def publish_notice(
     """Publish a draft round whose detection is done and which has at least one confirmed flag."""
     if not getattr(user, "is_admin_role", False):
         raise PermissionDenied(_("只有管理员可以发布公示。"))
-    deadline_utc = deadline_to_utc(deadline)
+    try:
+        deadline_utc = deadline_to_utc(deadline)
+    except OverflowError:
+        raise PublishError(_("申诉截止时间超出允许范围。")) from None
     now = timezone.now()
     if deadline_utc <= now:
         raise PublishError(_("申诉截止时间必须晚于当前时间。"))
+    if deadline_utc > now + MAX_APPEAL_WINDOW:
+        raise PublishError(_("申诉截止时间不能晚于一年以后。"))
     with transaction.atomic():
         rnd = CorrectionRound.objects.select_for_update().get(pk=round_id)
         if rnd.status != RoundStatus.DRAFT:
