@@ -222,7 +222,7 @@ SPECTACULAR_SETTINGS = {
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-eval'"],  # plotly needs eval for some traces
+        "script-src": ["'self'"],  # issue 11: no 'unsafe-eval' (the SVG traces used here never eval)
         "style-src": ["'self'", "'unsafe-inline'"],  # plotly injects styles
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],
