@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from django.utils import translation
 
 from catalogue import services
 from catalogue.ingest import sandbox
@@ -65,6 +66,12 @@ def far_apart_cells(path: Path, last: str, *, dimension: bool) -> Path:
         archive.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
         archive.writestr("xl/worksheets/sheet1.xml", sheet)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture
