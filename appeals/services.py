@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
+from jobs.enqueue import enqueue
 from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, RoundStatus
 
 from . import evidence as evidence_files
@@ -371,9 +372,7 @@ def decide(
             after=snapshot(appeal),
             reason=reason,
         )
-        from .tasks import send_decision_email
-
-        send_decision_email.delay_on_commit(appeal.pk)
+        enqueue("email.decision", appeal.pk)  # ticket now, message after commit (jobs)
     return appeal
 
 

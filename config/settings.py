@@ -187,6 +187,22 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Durable jobs (issue 11) --------------------------------------------------------------------
+# Every job has a ticket (jobs.JobTicket) written with it; a beat sweeper re-sends tickets that are
+# queued with no broker message or running with a stale heartbeat. Publishing gives up quickly when
+# the broker is down: the job stays queued and the request answers "已受理，稍后开始".
+INSTALLED_APPS += ["jobs"]
+JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=60)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=90)
+JOB_QUEUED_GRACE_SECONDS = env.int("JOB_QUEUED_GRACE_SECONDS", default=120)
+JOB_MAX_REQUEUES = env.int("JOB_MAX_REQUEUES", default=5)
+CELERY_BEAT_SCHEDULE["sweep-durable-jobs"] = {"task": "jobs.tasks.sweep", "schedule": JOB_SWEEP_SECONDS}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for EMAIL_BACKEND=filebased
+# ----------------------------------------------------------------------------------------------------
+
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@yibao.example")
 
