@@ -105,18 +105,20 @@ def _purge() -> None:
 
 @contextlib.contextmanager
 def _real_broker(url: str | None = None) -> Iterator[None]:
-    """Tasks go to the broker (not in-process) from this test process, optionally to another Redis."""
+    """Tasks go to the broker (not in-process) from this test process, optionally to another Redis.
+    (Celery reads CELERY_BROKER_URL from the environment before its config, so the read/write URLs,
+    which take precedence, are the ones redirected.)"""
     conf = celery_app.conf
-    saved = (conf.task_always_eager, conf.broker_url)
+    saved = (conf.task_always_eager, conf.get("broker_write_url"), conf.get("broker_read_url"))
     conf.task_always_eager = False
     if url:
-        conf.broker_url = url
+        conf.broker_write_url = conf.broker_read_url = url
         celery_app._pool = None
         celery_app.amqp._producer_pool = None
     try:
         yield
     finally:
-        conf.task_always_eager, conf.broker_url = saved
+        conf.task_always_eager, conf.broker_write_url, conf.broker_read_url = saved
         if url:
             celery_app._pool = None
             celery_app.amqp._producer_pool = None
