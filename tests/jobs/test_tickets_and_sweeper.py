@@ -136,3 +136,25 @@ def test_a_failing_job_closes_its_ticket_with_the_reason():
         raise ValueError("disk full")
     ticket = JobTicket.objects.get(kind="export", object_id=6)
     assert ticket.done_at is not None and ticket.message == "ValueError: disk full"
+
+
+@pytest.mark.django_db
+def test_pages_show_queued_retrying_and_the_live_detection_progress(client, regulator):
+    from django.urls import reverse
+
+    from tests.factories import RoundFactory
+
+    now = timezone.now()
+    rnd = RoundFactory(detection_status=JobStatus.RUNNING, progress=5)  # 5 %: the row the transaction holds
+    JobTicket.objects.create(kind="round.detect", object_id=rnd.pk, enqueued_at=now, started_at=now, beat_at=now,
+                             progress=60, requeues=1)  # fmt: skip
+    client.force_login(regulator)
+    html = client.get(reverse("pricing:round_progress", args=[rnd.pk])).content.decode()
+    assert 'value="60"' in html and "重试中" in html
+    version = CatalogueVersionFactory(status=ImportStatus.PENDING)
+    JobTicket.objects.create(kind="catalogue.import", object_id=version.pk, enqueued_at=now)
+    html = client.get(reverse("catalogue:version_progress", args=[version.pk])).content.decode()
+    assert "排队中" in html and "重试中" not in html
+    JobTicket.objects.filter(kind="catalogue.import").update(requeues=2)
+    html = client.get(reverse("catalogue:version_progress", args=[version.pk])).content.decode()
+    assert "排队中" in html and "重试中，第 2 次" in html
