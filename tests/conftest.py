@@ -70,6 +70,19 @@ def celery_worker_command(*extra: str, loglevel: str = "warning") -> list[str]:
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", loglevel]  # fmt: skip
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the audit table refuses TRUNCATE (audit migration 0003), and pytest-django
+    flushes tables with TRUNCATE between transactional tests: the TEST database allows it."""
+    if using_postgres():
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cur:
+            name = connection.settings_dict["NAME"]
+            cur.execute(f"ALTER DATABASE \"{name}\" SET jiupian.allow_audit_truncate = 'on'")
+            cur.execute("SET jiupian.allow_audit_truncate = 'on'")
+
+
 requires_postgres = pytest.mark.skipif(
     not using_postgres(), reason="needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)"
 )
