@@ -150,6 +150,12 @@ def _decode(names: list[str], n: int, columns: list[bytes], index: list[int]) ->
     return pd.DataFrame(data, index=pd.Index(index, dtype=np.int64) if n else None, dtype=object)
 
 
+def _out_of_memory(exc: BaseException | None) -> bool:
+    """A failed allocation under the cap: MemoryError, or pyo3's panic when calamine could not create
+    a Python object ("PyObject pointer is null")."""
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "PanicException"
+
+
 def _child(func: Callable[[], pd.DataFrame], result_path: str, limits: SandboxLimits) -> None:
     """Runs in the forked child; never returns."""
     code = 0
@@ -163,14 +169,15 @@ def _child(func: Callable[[], pd.DataFrame], result_path: str, limits: SandboxLi
         refuse_control_characters(frame)
         payload: tuple[str, Any] = ("ok", _encode(frame))
     except IngestRejected as rejection:
-        if isinstance(rejection.__cause__, MemoryError):  # the reader wraps whatever calamine raised
+        if _out_of_memory(rejection.__cause__):  # the reader wraps whatever calamine raised
             payload, code = ("memory", None), 3
         else:
             payload = ("rejected", (rejection.message, rejection.errors))
-    except MemoryError:
-        payload, code = ("memory", None), 3
     except BaseException as exc:  # reported to the parent, which decides
-        payload, code = ("error", f"{type(exc).__name__}: {exc}"[:2000]), 4
+        if _out_of_memory(exc):
+            payload, code = ("memory", None), 3
+        else:
+            payload, code = ("error", f"{type(exc).__name__}: {exc}"[:2000]), 4
     try:
         with open(result_path, "wb") as fh:
             pickle.dump(payload, fh, protocol=pickle.HIGHEST_PROTOCOL)
