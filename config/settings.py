@@ -202,6 +202,9 @@ CELERY_BEAT_SCHEDULE["sweep-durable-jobs"] = {"task": "jobs.tasks.sweep", "sched
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for EMAIL_BACKEND=filebased
+# Untrusted XLSX files are parsed in a forked child: address space it may add, and wall-clock limit.
+INGEST_SANDBOX_MEMORY_MB = env.int("INGEST_SANDBOX_MEMORY_MB", default=4096)
+INGEST_SANDBOX_SECONDS = env.int("INGEST_SANDBOX_SECONDS", default=600)
 # ----------------------------------------------------------------------------------------------------
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
