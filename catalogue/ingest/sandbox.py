@@ -11,6 +11,7 @@ C-level passes, far cheaper than pickling millions of str objects); that is only
 because cells with NUL or other control characters are refused first, with row and column.
 """
 
+import faulthandler
 import os
 import pickle
 import re
@@ -159,6 +160,7 @@ def _out_of_memory(exc: BaseException | None) -> bool:
 def _child(func: Callable[[], pd.DataFrame], result_path: str, limits: SandboxLimits) -> None:
     """Runs in the forked child; never returns."""
     code = 0
+    faulthandler.disable()  # an abort here is expected and reported by the parent, not dumped
     os.environ["RUST_BACKTRACE"] = "0"  # a panic must not try to allocate a backtrace under the cap
     try:
         cap = _virtual_memory_bytes() + limits.memory_bytes

@@ -20,6 +20,7 @@ from jobs.runner import ticket_run
 from jobs.sweeper import sweep
 from pricing.models import CorrectionRound, JobStatus
 from tests.catalogue.helpers import sample_rows, write_csv
+from tests.conftest import requires_postgres
 from tests.factories import CatalogueVersionFactory
 
 
@@ -158,3 +159,37 @@ def test_pages_show_queued_retrying_and_the_live_detection_progress(client, regu
     JobTicket.objects.filter(kind="catalogue.import").update(requeues=2)
     html = client.get(reverse("catalogue:version_progress", args=[version.pk])).content.decode()
     assert "排队中" in html and "重试中，第 2 次" in html
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_while_the_job_holds_its_transaction(settings):
+    """The heartbeat writes on its own connection: another session sees the progress of a detection
+    whose round row and flags are still locked inside its transaction (issue 11 item 5)."""
+    import time
+
+    from django.db import connection, transaction
+
+    from jobs.runner import report_progress
+    from tests.factories import RoundFactory
+
+    settings.JOB_HEARTBEAT_SECONDS = 0.2
+    rnd = RoundFactory()
+    other = connection.Database.connect(**connection.get_connection_params(), autocommit=True)
+    try:
+        with ticket_run("round.detect", rnd.pk, eager=False) as go, transaction.atomic():
+            assert go
+            CorrectionRound.objects.select_for_update().get(pk=rnd.pk)
+            CorrectionRound.objects.filter(pk=rnd.pk).update(progress=40)  # invisible until commit
+            report_progress("round.detect", rnd.pk, 40)
+            deadline = time.monotonic() + 5
+            seen = 0
+            while seen != 40 and time.monotonic() < deadline:
+                time.sleep(0.1)
+                with other.cursor() as cur:
+                    cur.execute("SELECT progress FROM jobs_jobticket WHERE kind = 'round.detect' AND object_id = %s",
+                                [rnd.pk])  # fmt: skip
+                    seen = cur.fetchone()[0]
+            assert seen == 40
+    finally:
+        other.close()
