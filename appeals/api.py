@@ -8,12 +8,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.permissions import IsManufacturerRole, IsStaffRole
+from config.bad_input import SafeJSONParser
 
 from . import selectors, services
 from .errors import AppealError
@@ -72,7 +73,7 @@ class AppealViewSet(
     filter_backends = [DjangoFilterBackend]
     filterset_fields = ["round", "status", "grounds", "company"]
     http_method_names = ["get", "post", "patch", "head", "options"]
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [SafeJSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
         return selectors.visible_appeals(self.request.user).order_by("-id")

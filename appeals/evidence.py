@@ -12,6 +12,7 @@ import io
 import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -43,6 +44,14 @@ ZIP_MAGIC = b"PK\x03\x04"
 # markup or script that makes a file renderable by a browser: never in evidence
 MARKUP = re.compile(rb"<\s*(?:html|script|svg|iframe|body|object|embed|meta|!doctype)\b|<\?php|<\?xml-stylesheet", re.I)
 EICAR = b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE"
+
+# PDF features that run something or carry another file: refused as evidence (issue 11).
+PDF_ACTIVE_NAMES = {b"JavaScript", b"JS", b"OpenAction", b"AA", b"Launch", b"EmbeddedFile", b"EmbeddedFiles",
+                    b"RichMedia", b"XFA", b"SubmitForm", b"ImportData", b"GoToR", b"GoToE"}  # fmt: skip
+_PDF_NAME = re.compile(rb"/([^\s/<>\[\]()%{}]+)")
+_PDF_HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
+_PDF_STREAM = re.compile(rb"stream\r?\n")
+PDF_MAX_INFLATED = 64 * 1024 * 1024
 
 ZIP_MAX_ENTRIES = 2000
 ZIP_MAX_TOTAL_UNCOMPRESSED = 200 * 1024 * 1024
@@ -98,6 +107,41 @@ def _check_zip(data: bytes, name: str) -> EvidenceType:
     raise _refuse(name, _("压缩包不是 XLSX 或 DOCX 文档"))
 
 
+def _pdf_names(chunk: bytes) -> set[bytes]:
+    """PDF name objects in `chunk`, with #xx escapes decoded (/J#61vaScript is /JavaScript)."""
+    return {_PDF_HEX.sub(lambda m: bytes([int(m.group(1), 16)]), n) for n in _PDF_NAME.findall(chunk)}
+
+
+def _inflated_streams(data: bytes) -> list[bytes]:
+    """The Flate-compressed streams of a PDF (object streams can hide dictionaries), bounded in total."""
+    out: list[bytes] = []
+    budget = PDF_MAX_INFLATED
+    for match in _PDF_STREAM.finditer(data):
+        inflater = zlib.decompressobj()
+        try:
+            chunk = inflater.decompress(data[match.end() : match.end() + budget], budget)
+        except zlib.error:
+            continue  # not Flate (an image, say) or damaged: nothing hidden we could read
+        budget -= len(chunk)
+        out.append(chunk)
+        if budget <= 0:
+            break
+    return out
+
+
+def _check_pdf(data: bytes, name: str) -> None:
+    found = _pdf_names(data)
+    for chunk in _inflated_streams(data):
+        found |= _pdf_names(chunk)
+    active = sorted(n.decode("latin-1") for n in found & PDF_ACTIVE_NAMES)
+    if active:
+        raise _refuse(
+            name,
+            _("PDF 含有脚本、自动动作或嵌入文件（%(names)s），不予接受；请另存为普通 PDF 后上传")
+            % {"names": "、".join(f"/{n}" for n in active)},
+        )
+
+
 def _check_png(data: bytes, name: str) -> None:
     end = data.rfind(b"IEND")
     if end < 0 or len(data) > end + 8:  # IEND + 4-byte CRC must end the file
@@ -120,6 +164,7 @@ def detect_type(data: bytes, name: str = "") -> EvidenceType:
         kind = PDF
         if b"%%EOF" not in data[-2048:]:
             raise _refuse(name, _("PDF 文件不完整（缺少文件结束标记）"))
+        _check_pdf(data, name)
     elif data.startswith(b"\xff\xd8\xff"):
         kind = JPEG
         _check_jpeg(data, name)

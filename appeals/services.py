@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
+from jobs.enqueue import enqueue
 from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, RoundStatus
 from pricing.review.repricing import LimitRefused, clean_new_limit, reprice_flag
 
@@ -91,7 +92,12 @@ def _lock_appeal(appeal_id: Any, user: Any) -> Appeal:
 
 
 def _check_version(appeal: Appeal, expected_version: Any) -> None:
-    if expected_version is None or int(expected_version) != appeal.lock_version:
+    if expected_version is not None:
+        try:
+            expected_version = int(expected_version)
+        except (TypeError, ValueError):
+            raise AppealError(_("版本号无效，请刷新页面后重试。")) from None
+    if expected_version is None or expected_version != appeal.lock_version:
         raise VersionConflict(
             _("该申诉已被他人修改（当前状态：%(status)s），请刷新后重试。") % {"status": appeal.get_status_display()},
             current=snapshot(appeal),
@@ -487,9 +493,7 @@ def decide(
             after={**snapshot(appeal), "new_limits": {str(k): str(v) for k, v in limits.items()}},
             reason=reason,
         )
-        from .tasks import send_decision_email
-
-        send_decision_email.delay_on_commit(appeal.pk)
+        enqueue("email.decision", appeal.pk)  # ticket now, message after commit (jobs)
     return appeal
 
 

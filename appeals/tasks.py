@@ -3,13 +3,16 @@ All take ids (or nothing), are idempotent and keep their bookkeeping in the data
 
 from celery import shared_task
 
+from jobs.runner import ticket_run
+
 from . import notifications, publication
 
 
-@shared_task
-def send_decision_email(appeal_id: int) -> int:
-    """E-mail the company of a decided appeal. Returns the number of messages sent."""
-    return notifications.send_decision_email(appeal_id)
+@shared_task(bind=True, acks_late=True)
+def send_decision_email(self, appeal_id: int) -> int:
+    """E-mail the company of a decided appeal, once (its job ticket closes when sent). Returns the count."""
+    with ticket_run("email.decision", appeal_id, eager=self.request.is_eager) as go:
+        return notifications.send_decision_email(appeal_id) if go else 0
 
 
 @shared_task

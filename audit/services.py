@@ -5,6 +5,7 @@ from typing import Any
 from django.db import models
 
 from .models import AuditEvent
+from .request_id import current_request_id
 
 
 def record(
@@ -35,7 +36,7 @@ def record(
         before=before,
         after=after,
         reason=reason,
-        request_id=request_id,
+        request_id=request_id or current_request_id(),
     )
 
 

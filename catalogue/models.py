@@ -147,6 +147,9 @@ class ReferencePriceSet(models.Model):
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.PENDING)
     row_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    # issue 11: uploads are parsed by the worker, from this file (under PRIVATE_ROOT)
+    source_path = models.CharField(max_length=500, blank=True)
+    message = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

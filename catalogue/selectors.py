@@ -53,5 +53,10 @@ def reference_sets() -> QuerySet[ReferencePriceSet]:
     return ReferencePriceSet.objects.filter(status=ImportStatus.ACTIVE)
 
 
+def recent_reference_uploads() -> QuerySet[ReferencePriceSet]:
+    """Every upload, whatever its state: the list page shows 排队中 / 导入中 / 校验未通过 honestly."""
+    return ReferencePriceSet.objects.order_by("-uploaded_at", "-id")
+
+
 def latest_reference_set() -> ReferencePriceSet | None:
     return reference_sets().order_by("-uploaded_at", "-id").first()

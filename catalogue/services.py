@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
+from jobs.enqueue import enqueue
 
 from .ingest.errors import DuplicateImport, IngestRejected, RowError
 from .ingest.load import check_references, delete_staged, stage_listings
@@ -132,8 +133,6 @@ def import_catalogue(
 
 def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = "", user: Any = None) -> CatalogueVersion:
     """Store an upload under PRIVATE_ROOT/uploads, create a PENDING version, enqueue the import on commit."""
-    from .tasks import import_catalogue_version
-
     name = Path(getattr(uploaded_file, "name", "") or "upload.csv").name
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
@@ -169,7 +168,7 @@ def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = ""
             uploaded_by=user if getattr(user, "is_authenticated", False) else None,
         )
         record(actor=user, action="catalogue.upload", obj=version, after={"file": name, "bytes": size})
-        transaction.on_commit(lambda: import_catalogue_version.delay(version.pk))
+        enqueue("catalogue.import", version.pk)  # ticket now, message after commit (jobs)
     return version
 
 

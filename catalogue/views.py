@@ -1,9 +1,5 @@
 """Catalogue pages (regulator/admin only): version list with uploads, detail, progress partial, error XLSX."""
 
-import tempfile
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -13,10 +9,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import staff_required
 
-from . import selectors, services
+from . import reference_jobs, selectors, services
 from .error_report import errors_xlsx
 from .forms import CatalogueUploadForm, ReferenceUploadForm
-from .ingest.errors import IngestRejected
+from .ingest.errors import IngestRejected, RowError
 from .models import ImportStatus
 
 RUNNING = (ImportStatus.PENDING, ImportStatus.IMPORTING)
@@ -33,7 +29,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": CatalogueUploadForm(),
             "reference_form": ReferenceUploadForm(),
-            "reference_sets": selectors.reference_sets()[:10],
+            "reference_sets": selectors.recent_reference_uploads()[:10],
         },
     )
 
@@ -65,25 +61,23 @@ def reference_upload(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("请选择文件"))
         return redirect("catalogue:version_list")
-    upload = form.cleaned_data["file"]
-    suffix = Path(upload.name).suffix.lower()
-    if suffix not in services.ALLOWED_SUFFIXES:
-        messages.error(request, _("仅支持 CSV 或 XLSX 文件"))
-        return redirect("catalogue:version_list")
-    folder = Path(settings.PRIVATE_ROOT) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=suffix, delete=False) as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    try:
-        price_set = services.import_reference_prices(
-            Path(out.name), label=form.cleaned_data["label"], user=request.user, source_name=upload.name
+    try:  # issue 11: parsed by the worker, never in this request
+        price_set = reference_jobs.start_reference_import(
+            form.cleaned_data["file"], label=form.cleaned_data["label"], user=request.user
         )
     except IngestRejected as exc:
-        lines = services.rejection_lines(exc.errors, limit=10)
-        messages.error(request, " ".join([exc.message, *lines]) if len(exc.errors) > 1 else exc.message)
+        messages.error(request, exc.message)
         return redirect("catalogue:version_list")
-    messages.success(request, _("省际挂网价已导入：%(n)d 行") % {"n": price_set.row_count})
+    price_set.refresh_from_db()  # in-process (no broker) the import has already run
+    if price_set.status == ImportStatus.ACTIVE:
+        messages.success(request, _("省际挂网价已导入：%(n)d 行") % {"n": price_set.row_count})
+    elif price_set.status == ImportStatus.REJECTED:
+        lines = services.rejection_lines([RowError(**e) for e in price_set.errors], limit=10)
+        messages.error(
+            request, " ".join([price_set.message, *lines]) if len(price_set.errors) > 1 else price_set.message
+        )
+    else:
+        messages.info(request, _("省际挂网价已受理，稍后开始导入（状态见下表）"))
     return redirect("catalogue:version_list")
 
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.health.HealthCheckMiddleware",  # first: /healthz is exempt from host and HTTPS checks
+    "audit.request_id.RequestIdMiddleware",  # issue 11: request_id on every audit row
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "config.middleware.BrokerUnavailableMiddleware",
+    "config.bad_input.RejectNulMiddleware",  # issue 11: hostile input → 400, never 500
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -112,12 +114,19 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login lockout (django-axes): per username, client IP from REMOTE_ADDR only (no spoofable header).
+# --- Login lockout (issue 11) ---------------------------------------------------------------
+# django-axes locks a (username, client address) pair after AXES_FAILURE_LIMIT failures; a username
+# is locked everywhere only at LOGIN_USERNAME_FAILURE_CEILING failures per hour from all addresses,
+# and the admins get a notice (accounts.lockout). The client address is taken from X-Forwarded-For
+# only as far as TRUSTED_PROXY_COUNT proxies (nginx = 1 in production) vouch for it (accounts.client_ip).
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "accounts.lockout.PairAndCeilingHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+LOGIN_USERNAME_FAILURE_CEILING = env.int("LOGIN_USERNAME_FAILURE_CEILING", default=30)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
 # Sessions: 30 minutes idle (refreshed per request), 12 hours absolute (accounts.middleware).
@@ -191,6 +200,25 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Durable jobs (issue 11) --------------------------------------------------------------------
+# Every job has a ticket (jobs.JobTicket) written with it; a beat sweeper re-sends tickets that are
+# queued with no broker message or running with a stale heartbeat. Publishing gives up quickly when
+# the broker is down: the job stays queued and the request answers "已受理，稍后开始".
+INSTALLED_APPS += ["jobs"]
+JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=60)
+JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
+JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=90)
+JOB_QUEUED_GRACE_SECONDS = env.int("JOB_QUEUED_GRACE_SECONDS", default=120)
+JOB_MAX_REQUEUES = env.int("JOB_MAX_REQUEUES", default=5)
+CELERY_BEAT_SCHEDULE["sweep-durable-jobs"] = {"task": "jobs.tasks.sweep", "schedule": JOB_SWEEP_SECONDS}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))  # for EMAIL_BACKEND=filebased
+# Untrusted XLSX files are parsed in a forked child: address space it may add, and wall-clock limit.
+INGEST_SANDBOX_MEMORY_MB = env.int("INGEST_SANDBOX_MEMORY_MB", default=4096)
+INGEST_SANDBOX_SECONDS = env.int("INGEST_SANDBOX_SECONDS", default=600)
+# ----------------------------------------------------------------------------------------------------
+
 # E-mail (deadline reminders, notices): the console by default; SMTP when EMAIL_BACKEND says so.
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -210,6 +238,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # issue 11: over-deep JSON and NUL in strings → 400
+    "DEFAULT_PARSER_CLASSES": [
+        "config.bad_input.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "药价纠偏 API",
@@ -229,7 +263,7 @@ SPECTACULAR_SETTINGS = {
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'unsafe-eval'"],  # plotly needs eval for some traces
+        "script-src": ["'self'"],  # issue 11: no 'unsafe-eval' (the SVG traces used here never eval)
         "style-src": ["'self'", "'unsafe-inline'"],  # plotly injects styles
         "img-src": ["'self'", "data:", "blob:"],
         "font-src": ["'self'", "data:"],

@@ -99,6 +99,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """On PostgreSQL the audit table refuses TRUNCATE (audit migration 0003), and pytest-django
+    flushes tables with TRUNCATE between transactional tests: the TEST database allows it."""
+    if using_postgres():
+        from django.db import connection
+
+        with django_db_blocker.unblock(), connection.cursor() as cur:
+            name = connection.settings_dict["NAME"]
+            cur.execute(f"ALTER DATABASE \"{name}\" SET jiupian.allow_audit_truncate = 'on'")
+            cur.execute("SET jiupian.allow_audit_truncate = 'on'")
+
+
 @pytest.fixture
 def samples_dir() -> Path:
     """The sample files shipped in the repository: missing ones are a failure, never a skip."""

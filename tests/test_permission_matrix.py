@@ -60,8 +60,7 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     "login": PUBLIC,
     "logout": PUBLIC,  # POST only; logging out an anonymous session is harmless
     "set_language": PUBLIC,
-    "api-schema": PUBLIC,  # drf-spectacular default SERVE_PERMISSIONS (see report)
-    "api-docs": PUBLIC,
+    "api-schema": STAFF,  # issue 11: logged-in staff only; the Swagger UI page was removed
     "admin:login": PUBLIC,
     "admin:logout": PUBLIC,
     "admin:*": ADMIN_SITE,

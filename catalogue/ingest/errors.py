@@ -4,6 +4,8 @@ from dataclasses import asdict, dataclass
 
 from django.utils.translation import gettext as _
 
+MAX_CELL_CHARS = 200
+
 
 @dataclass(frozen=True)
 class RowError:
@@ -13,6 +15,13 @@ class RowError:
     column: str
     value: str
     message: str
+
+    def __post_init__(self) -> None:
+        # A hostile cell can be megabytes long: keep what a person can read (issue 11).
+        for field in ("column", "value"):
+            text = getattr(self, field)
+            if isinstance(text, str) and len(text) > MAX_CELL_CHARS:
+                object.__setattr__(self, field, text[:MAX_CELL_CHARS] + "…")
 
     def as_dict(self) -> dict:
         return asdict(self)

@@ -20,6 +20,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 from python_calamine import CalamineWorkbook, WorksheetNotFound
 
+from . import sandbox
 from .errors import IngestRejected
 
 BOM = codecs.BOM_UTF8
@@ -271,9 +272,10 @@ def read_table(path: Path, *, sheet: str | None = None) -> pd.DataFrame:
     with path.open("rb") as fh:
         magic = fh.read(4)
     if magic == ZIP_MAGIC or path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = read_xlsx(path, sheet)
+        frame = sandbox.read_xlsx_isolated(path, sheet, read_xlsx)  # a child with memory and time limits
     else:
         frame = read_csv(path)
+        sandbox.refuse_control_characters(frame)
     if len(frame.columns):
         filled = np.zeros(len(frame), dtype=bool)
         for j in range(len(frame.columns)):  # numpy compares, column by column: pandas' are several times slower

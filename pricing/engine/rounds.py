@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from audit.services import record
 from catalogue.models import CatalogueVersion, ImportStatus, ReferencePriceSet
+from jobs.enqueue import enqueue as enqueue_job
+from jobs.runner import report_progress
 from pricing.engine import detection
 from pricing.engine.ruleset import RuleParams, latest_rule_set
 from pricing.models import CorrectionRound, Flag, FlagDecision, JobStatus, RoundEvent, RoundStatus, RuleSet
@@ -73,14 +75,13 @@ def create_round(
             },
         )
         if enqueue:
-            from pricing.tasks import detect_round
-
-            transaction.on_commit(lambda: detect_round.delay(round_.pk))
+            enqueue_job("round.detect", round_.pk)  # ticket now, message after commit (jobs)
     return round_
 
 
 def _progress(round_id: int, percent: int) -> None:
     CorrectionRound.objects.filter(pk=round_id).update(progress=percent)
+    report_progress("round.detect", round_id, percent)  # visible through the job's heartbeat (issue 11)
 
 
 def run_detection(round_id: int) -> int:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import record
+from jobs.enqueue import enqueue
 from pricing.engine.conversion import ratio as price_ratio
 from pricing.engine.conversion import round_half_up
 from pricing.models import CorrectionRound, ExportJob, FinalEntry, Flag, FlagStatus, JobStatus, RoundEvent, RuleCode
@@ -301,9 +302,7 @@ def start_export(
             round=round_, format=fmt, status_filter=status, filters=filters or {}, requested_by=user
         )
         record(actor=user, action="round.export_requested", obj=round_, after={"job": job.pk, "format": fmt})
-        from pricing.tasks import run_export
-
-        transaction.on_commit(lambda: run_export.delay(job.pk))
+        enqueue("export", job.pk)  # ticket now, message after commit (jobs)
     return job
 
 

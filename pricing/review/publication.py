@@ -35,6 +35,9 @@ class PublishError(Exception):
         self.message = message
 
 
+MAX_APPEAL_WINDOW = dt.timedelta(days=366)  # a deadline further ahead is a typo (issue 11)
+
+
 class PendingFlags(PublishError):
     """Flags still 待审核: decide them or defer them explicitly (with the count shown)."""
 
@@ -136,10 +139,15 @@ def publish_notice(
     changes nothing (the confirmation step shows the refusal before the admin confirms)."""
     if not getattr(user, "is_admin_role", False):
         raise PermissionDenied(_("只有管理员可以发布公示。"))
-    deadline_utc = deadline_to_utc(deadline)
+    try:
+        deadline_utc = deadline_to_utc(deadline)
+    except OverflowError:
+        raise PublishError(_("申诉截止时间超出允许范围。")) from None
     now = timezone.now()
     if deadline_utc <= now:
         raise PublishError(_("申诉截止时间必须晚于当前时间。"))
+    if deadline_utc > now + MAX_APPEAL_WINDOW:
+        raise PublishError(_("申诉截止时间不能晚于一年以后。"))
     with transaction.atomic():
         rnd = CorrectionRound.objects.select_for_update().get(pk=round_id)
         if rnd.status != RoundStatus.DRAFT:

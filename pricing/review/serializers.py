@@ -169,7 +169,20 @@ class BulkDecisionRequestSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=["confirm", "dismiss"])
     flag_ids = serializers.ListField(child=IdField(), min_length=1, max_length=500)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
-    expected_versions = serializers.DictField(child=serializers.IntegerField(min_value=0), required=False)
+    # issue 11: required — a bulk decision names the version of every flag it was made on, so it can
+    # never silently override a decision someone else made in the meantime
+    expected_versions = serializers.DictField(child=serializers.IntegerField(min_value=0))
+
+    def validate(self, attrs: dict) -> dict:
+        missing = [i for i in attrs["flag_ids"] if str(i) not in attrs["expected_versions"]]
+        if missing:
+            raise serializers.ValidationError(
+                {
+                    "expected_versions": _("缺少以下纠偏记录的版本号：%(ids)s")
+                    % {"ids": ", ".join(map(str, missing[:20]))}
+                }
+            )
+        return attrs
 
 
 class BulkDecisionResultSerializer(serializers.Serializer):

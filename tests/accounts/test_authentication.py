@@ -1,14 +1,18 @@
 """Login, passwords, lockout and session lifetime (SECURITY.md 3–6)."""
 
 import datetime as dt
+import runpy
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.contrib.auth.password_validation import validate_password
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from audit.models import AuditEvent
 from tests.factories import PASSWORD, UserFactory
 
 PRODUCTION_HASHERS = [
@@ -84,21 +88,99 @@ def test_logged_out_session_cannot_be_reused(client, regulator):
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 
+NGINX = "172.18.0.5"  # the proxy's own address: REMOTE_ADDR of every request in production
+
+
+@pytest.fixture
+def production_lockout(settings, monkeypatch):
+    """The lockout-related settings exactly as config/production.py sets them (behind one nginx)."""
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "testserver")
+    monkeypatch.delenv("TRUSTED_PROXY_COUNT", raising=False)
+    path = Path(settings.BASE_DIR) / "config" / "production.py"
+    production = runpy.run_path(str(path), run_name="config.production_")
+    for name, value in production.items():
+        if name.startswith(("AXES_", "LOGIN_USERNAME_", "TRUSTED_PROXY")):
+            setattr(settings, name, value)
+    assert settings.TRUSTED_PROXY_COUNT == 1
+    return settings
+
+
+def _via_nginx(client_address: str, spoofed: str = "") -> dict[str, str]:
+    """What gunicorn receives: nginx's address, and the client's appended to any header it sent."""
+    chain = f"{spoofed}, {client_address}" if spoofed else client_address
+    return {"REMOTE_ADDR": NGINX, "HTTP_X_FORWARDED_FOR": chain}
+
+
 @pytest.mark.django_db
-def test_account_locks_after_five_failures_even_from_rotating_ips(client, regulator):
+def test_failures_for_five_users_from_one_address_do_not_lock_out_anybody_else(production_lockout, client):
     for i in range(5):
-        _login(client, "regulator", "wrong-password", REMOTE_ADDR=f"10.0.0.{i}")
-    response = _login(client, "regulator", PASSWORD, REMOTE_ADDR="10.0.0.99")
+        UserFactory(username=f"victim{i}")
+    regulator = UserFactory(username="regulator", role="regulator")
+    admin = UserFactory(username="admin", role="admin")
+    for i in range(5):
+        for _ in range(5):
+            _login(client, f"victim{i}", "wrong-password", **_via_nginx("203.0.113.9"))
+    # the attacker's own address is locked for those usernames …
+    assert _login(Client(), "victim0", PASSWORD, **_via_nginx("203.0.113.9")).status_code == 429
+    # … but another user behind the same nginx logs in, and so does the victim from their own desk
+    for user in (regulator, admin):
+        assert _login(Client(), user.username, PASSWORD, **_via_nginx("198.51.100.20")).status_code == 302
+    assert _login(Client(), "victim0", PASSWORD, **_via_nginx("198.51.100.21")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_pair_locks_after_five_failures_from_one_address(production_lockout, client, regulator):
+    for _ in range(5):
+        _login(client, "regulator", "wrong", **_via_nginx("203.0.113.9"))
+    response = _login(Client(), "regulator", PASSWORD, **_via_nginx("203.0.113.9"))
     assert response.status_code == 429
     assert "锁定" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_spoofed_forwarded_for_header_does_not_escape_lockout(client, regulator):
+def test_spoofed_forwarded_for_header_does_not_escape_lockout(production_lockout, client, regulator):
     for i in range(5):
-        _login(client, "regulator", "wrong", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
-    response = _login(client, "regulator", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7")
+        _login(client, "regulator", "wrong", **_via_nginx("203.0.113.9", spoofed=f"192.0.2.{i}"))
+    response = _login(Client(), "regulator", PASSWORD, **_via_nginx("203.0.113.9", spoofed="198.51.100.7"))
     assert response.status_code == 429
+
+
+@pytest.mark.django_db
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(settings, client, regulator):
+    settings.TRUSTED_PROXY_COUNT = 0
+    for i in range(5):
+        _login(client, "regulator", "wrong", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"192.0.2.{i}")
+    assert _login(Client(), "regulator", PASSWORD, REMOTE_ADDR="10.0.0.1").status_code == 429
+
+
+@pytest.mark.django_db
+def test_rotating_addresses_hit_the_username_ceiling_and_admins_are_told(production_lockout, client, regulator):
+    UserFactory(username="boss", role="admin", email="boss@yibao.example")
+    ceiling = production_lockout.LOGIN_USERNAME_FAILURE_CEILING
+    assert ceiling <= 100  # SECURITY.md 5: at most 100 failures per hour per account
+    for i in range(ceiling - 1):
+        assert _login(client, "regulator", "wrong", **_via_nginx(f"10.1.{i // 250}.{i % 250 + 1}")).status_code != 429
+    assert not mail.outbox
+    _login(client, "regulator", "wrong", **_via_nginx("10.2.0.1"))  # the ceiling-th failure
+    response = _login(Client(), "regulator", PASSWORD, **_via_nginx("198.51.100.77"))
+    assert response.status_code == 429
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["boss@yibao.example"]
+    assert "regulator" in mail.outbox[0].subject
+    assert AuditEvent.objects.filter(action="login.username_locked", object_id="regulator").count() == 1
+    # further failures do not spam the admins
+    _login(client, "regulator", "wrong", **_via_nginx("10.9.9.9"))
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_correct_password_resets_the_pair_count(production_lockout, client, regulator):
+    for _ in range(4):
+        _login(client, "regulator", "wrong", **_via_nginx("203.0.113.9"))
+    assert _login(Client(), "regulator", PASSWORD, **_via_nginx("203.0.113.9")).status_code == 302
+    for _ in range(4):
+        _login(client, "regulator", "wrong", **_via_nginx("203.0.113.9"))
+    assert _login(Client(), "regulator", PASSWORD, **_via_nginx("203.0.113.9")).status_code == 302
 
 
 @pytest.mark.django_db

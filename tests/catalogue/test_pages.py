@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from catalogue import services
 from catalogue.models import CatalogueVersion, ImportStatus, ReferencePriceSet
+from jobs.models import JobTicket
 from tests.catalogue.helpers import sample_rows, write_csv
 
 pytestmark = pytest.mark.django_db
@@ -92,14 +93,37 @@ def test_duplicate_upload_is_refused_with_a_message(staff_client, samples_dir):
     assert "未重复导入" in page and CatalogueVersion.objects.count() == 1
 
 
-def test_reference_price_upload(staff_client, samples_dir):
-    with (samples_dir / "reference_prices_sample.csv").open("rb") as fh:
+def test_reference_price_upload(staff_client, samples_dir, django_capture_on_commit_callbacks):
+    with (
+        (samples_dir / "reference_prices_sample.csv").open("rb") as fh,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         response = staff_client.post(
             reverse("catalogue:reference_upload"), {"file": SimpleUploadedFile("ref.csv", fh.read()), "label": "四同"}
         )
     assert response.status_code == 302
-    assert ReferencePriceSet.objects.get(label="四同").row_count == 4
-    assert "省际挂网价已导入：4 行" in staff_client.get(response.url).content.decode()
+    assert ReferencePriceSet.objects.get(label="四同").row_count == 4  # run by the task after commit
+    page = staff_client.get(response.url).content.decode()
+    assert "已受理" in page and "已生效" in page
+
+
+def test_reference_prices_are_parsed_by_the_worker_not_the_request(staff_client, samples_dir):
+    """Issue 11: the upload request stores the file and queues the job; nothing is parsed in it."""
+    with (samples_dir / "reference_prices_sample.csv").open("rb") as fh:
+        response = staff_client.post(
+            reverse("catalogue:reference_upload"), {"file": SimpleUploadedFile("ref.csv", fh.read()), "label": "后台"}
+        )
+    price_set = ReferencePriceSet.objects.get(label="后台")
+    assert (price_set.status, price_set.row_count) == ("pending", 0)
+    assert JobTicket.objects.get(kind="reference.import", object_id=price_set.pk).done_at is None
+    page = staff_client.get(response.url).content.decode()
+    assert "已受理" in page and "排队中" in page
+    from catalogue.tasks import import_reference_set
+
+    assert import_reference_set.delay(price_set.pk).get() == "active"
+    price_set.refresh_from_db()
+    assert (price_set.status, price_set.row_count) == ("active", 4)
+    assert JobTicket.objects.get(kind="reference.import", object_id=price_set.pk).done_at is not None
 
 
 @pytest.mark.parametrize("name", ["version_list", "version_detail", "version_progress", "version_errors_xlsx"])

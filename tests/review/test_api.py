@@ -80,13 +80,26 @@ def test_decide_conflict_409_and_mass_assignment_ignored(regulator, admin_user, 
 
 
 def test_bulk_decide(regulator, flag_a, flag_b):
+    versions = {str(flag_a.pk): flag_a.lock_version, str(flag_b.pk): flag_b.lock_version}
+    unversioned = _client(regulator).post(
+        f"{BASE}/flags/bulk-decide/", {"action": "confirm", "flag_ids": [flag_a.pk, flag_b.pk]}, format="json"
+    )
+    assert unversioned.status_code == 400 and "expected_versions" in unversioned.json()  # issue 11
+    partial = _client(regulator).post(
+        f"{BASE}/flags/bulk-decide/",
+        {"action": "confirm", "flag_ids": [flag_a.pk, flag_b.pk], "expected_versions": {str(flag_b.pk): 0}},
+        format="json",
+    )
+    assert partial.status_code == 400 and str(flag_a.pk) in str(partial.json()["expected_versions"])
     response = _client(regulator).post(
-        f"{BASE}/flags/bulk-decide/", {"action": "dismiss", "flag_ids": [flag_a.pk, flag_b.pk]}, format="json"
+        f"{BASE}/flags/bulk-decide/",
+        {"action": "dismiss", "flag_ids": [flag_a.pk, flag_b.pk], "expected_versions": versions},
+        format="json",
     )
     assert response.status_code == 400 and "必须填写理由" in response.json()["detail"]
     response = _client(regulator).post(
         f"{BASE}/flags/bulk-decide/",
-        {"action": "confirm", "flag_ids": [flag_a.pk, flag_b.pk], "expected_versions": {str(flag_b.pk): 3}},
+        {"action": "confirm", "flag_ids": [flag_a.pk, flag_b.pk], "expected_versions": {**versions, str(flag_b.pk): 3}},
         format="json",
     )
     assert response.status_code == 200
@@ -108,7 +121,9 @@ def test_publish_admin_only_and_date_deadline(regulator, admin_user, flag_a):
     assert flag_a.round.appeal_deadline == dt.datetime(2026, 3, 15, 15, 59, 59, 999999, tzinfo=dt.UTC)
 
 
-def test_endpoints_documented_in_openapi(client, db):
+def test_endpoints_documented_in_openapi(client, regulator):
+    assert client.get("/api/schema/", {"format": "json"}).status_code == 403  # issue 11: staff only
+    client.force_login(regulator)
     schema = client.get("/api/schema/", {"format": "json"}).json()
     paths = schema["paths"]
     assert "409" in paths["/api/pricing/review/flags/{id}/decide/"]["post"]["responses"]

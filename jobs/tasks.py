@@ -1,0 +1,11 @@
+"""Beat task of the durable-jobs sweeper."""
+
+from celery import shared_task
+
+from . import sweeper
+
+
+@shared_task
+def sweep() -> list[tuple[str, int]]:
+    """Every JOB_SWEEP_SECONDS: re-send lost or orphaned jobs (jobs.sweeper)."""
+    return sweeper.sweep()
