@@ -116,7 +116,12 @@ def test_api_bulk_decide_obeys_the_same_rule(regulator, draft_round):
     api_client.force_authenticate(regulator)
     response = api_client.post(
         "/api/pricing/review/flags/bulk-decide/",
-        {"action": "confirm", "flag_ids": [f.pk for f in flags]},
+        {
+            "action": "confirm",
+            "flag_ids": [f.pk for f in flags],
+            # the client knows the dismissal (version 1): a decided flag is skipped all the same
+            "expected_versions": {str(flags[0].pk): 1, str(flags[1].pk): 0},
+        },
         format="json",
     )
     assert response.status_code == 200
