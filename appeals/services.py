@@ -591,7 +591,10 @@ def revise_decision(
     return appeal
 
 
-def _flag_event(flag: Flag, action: str, user: Any, status_before: str, limit_before: Decimal, note: str) -> None:
+def _flag_event(
+    flag: Flag, action: str, user: Any, status_before: str, limit_before: Decimal, note: str, audit_action: str = ""
+) -> None:
+    """One FlagDecision and one audit event for a flag changed by an appeal outcome or its 改判."""
     FlagDecision.objects.create(
         flag=flag,
         action=action,
@@ -604,7 +607,8 @@ def _flag_event(flag: Flag, action: str, user: Any, status_before: str, limit_be
     )
     record(
         actor=user,
-        action=f"flag.appeal_{action}" if action == FlagDecision.Action.REVISE else f"flag.appeal_{flag.status}",
+        action=audit_action
+        or (f"flag.appeal_{action}" if action == FlagDecision.Action.REVISE else f"flag.appeal_{flag.status}"),
         obj=flag,
         before={"status": status_before, "limit": str(limit_before)},
         after={"status": flag.status, "limit": str(flag.effective_limit_price), "ratio": str(flag.ratio)},
@@ -636,24 +640,7 @@ def _apply_outcome(flag: Flag, to_status: str, price: Decimal | None, user: Any,
             "updated_at",
         ]
     )
-    FlagDecision.objects.create(
-        flag=flag,
-        action=action,
-        actor=user,
-        status_before=status_before,
-        status_after=flag.status,
-        limit_before=limit_before,
-        limit_after=flag.effective_limit_price,
-        reason=note,
-    )
-    record(
-        actor=user,
-        action=f"flag.appeal_{to_status}",
-        obj=flag,
-        before={"status": status_before, "limit": str(limit_before)},
-        after={"status": flag.status, "limit": str(flag.effective_limit_price), "ratio": str(flag.ratio)},
-        reason=note,
-    )
+    _flag_event(flag, action, user, status_before, limit_before, note, audit_action=f"flag.appeal_{to_status}")
 
 
 def is_decided(appeal: Appeal) -> bool:

@@ -4,8 +4,6 @@ The web request only stores the file and opens the job; the parse — of a file 
 yet — happens in the worker (and there in the ingest sandbox), never in a gunicorn worker.
 """
 
-import hashlib
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,26 +18,8 @@ from .ingest.errors import IngestRejected
 from .ingest.pipeline import prepare_reference
 from .ingest.reference_load import store_reference_prices
 from .models import ImportStatus, ReferencePrice, ReferencePriceSet
-from .services import ALLOWED_SUFFIXES, MAX_STORED_ERRORS
+from .services import ALLOWED_SUFFIXES, MAX_STORED_ERRORS, store_upload
 from .vocabulary import current_vocabulary
-
-
-def _store_upload(uploaded_file: Any, suffix: str) -> tuple[str, str, int]:
-    """Write the upload under PRIVATE_ROOT/uploads/<uuid>; (relative path, sha256, bytes)."""
-    relative = Path("uploads") / f"{uuid.uuid4().hex}{suffix}"
-    target = Path(settings.PRIVATE_ROOT) / relative
-    target.parent.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with target.open("wb") as out:
-        for chunk in uploaded_file.chunks():
-            size += len(chunk)
-            if size > settings.CATALOGUE_UPLOAD_MAX_BYTES:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise IngestRejected(_("文件过大，超过上传上限"))
-            digest.update(chunk)
-            out.write(chunk)
-    return str(relative), digest.hexdigest(), size
 
 
 def start_reference_import(uploaded_file: Any, *, label: str = "", user: Any = None) -> ReferencePriceSet:
@@ -48,7 +28,7 @@ def start_reference_import(uploaded_file: Any, *, label: str = "", user: Any = N
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
         raise IngestRejected(_("仅支持 CSV 或 XLSX 文件"))
-    relative, sha256, size = _store_upload(uploaded_file, suffix)
+    relative, sha256, size = store_upload(uploaded_file, suffix)
     actor = user if getattr(user, "is_authenticated", False) else None
     with transaction.atomic():
         price_set = ReferencePriceSet.objects.create(

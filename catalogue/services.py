@@ -131,18 +131,14 @@ def import_catalogue(
     return version
 
 
-def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = "", user: Any = None) -> CatalogueVersion:
-    """Store an upload under PRIVATE_ROOT/uploads, create a PENDING version, enqueue the import on commit."""
-    name = Path(getattr(uploaded_file, "name", "") or "upload.csv").name
-    suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED_SUFFIXES:
-        raise IngestRejected(_("仅支持 CSV 或 XLSX 文件"))
-    uploads = Path(settings.PRIVATE_ROOT) / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
+def store_upload(uploaded_file: Any, suffix: str) -> tuple[str, str, int]:
+    """Write an upload under PRIVATE_ROOT/uploads/<uuid><suffix>, refusing it past the size limit.
+
+    Returns (path relative to PRIVATE_ROOT, sha256 hex, bytes)."""
     relative = Path("uploads") / f"{uuid.uuid4().hex}{suffix}"
     target = Path(settings.PRIVATE_ROOT) / relative
-    digest = hashlib.sha256()
-    size = 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    digest, size = hashlib.sha256(), 0
     with target.open("wb") as out:
         for chunk in uploaded_file.chunks():
             size += len(chunk)
@@ -152,8 +148,19 @@ def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = ""
                 raise IngestRejected(_("文件过大，超过上传上限"))
             digest.update(chunk)
             out.write(chunk)
+    return str(relative), digest.hexdigest(), size
+
+
+def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = "", user: Any = None) -> CatalogueVersion:
+    """Store an upload under PRIVATE_ROOT/uploads, create a PENDING version, enqueue the import on commit."""
+    name = Path(getattr(uploaded_file, "name", "") or "upload.csv").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise IngestRejected(_("仅支持 CSV 或 XLSX 文件"))
+    relative, sha256, size = store_upload(uploaded_file, suffix)
+    target = Path(settings.PRIVATE_ROOT) / relative
     try:
-        _check_not_duplicate(digest.hexdigest(), province)
+        _check_not_duplicate(sha256, province)
     except DuplicateImport:
         target.unlink(missing_ok=True)
         raise
@@ -164,7 +171,7 @@ def start_catalogue_import(uploaded_file: Any, *, province: str, label: str = ""
             label=label,
             source_name=name[:255],
             source_path=str(relative),
-            source_hash=digest.hexdigest(),
+            source_hash=sha256,
             uploaded_by=user if getattr(user, "is_authenticated", False) else None,
         )
         record(actor=user, action="catalogue.upload", obj=version, after={"file": name, "bytes": size})
