@@ -67,7 +67,6 @@ ACCESS: dict[str, str | tuple[str, str]] = {
     # pricing: engine
     "pricing:round_create": STAFF,
     "pricing:round_progress": STAFF,
-    "pricing:round_compare": STAFF,
     "pricing:export_start": STAFF,
     "pricing:export_status": STAFF,
     "pricing:export_download": STAFF,

@@ -7,7 +7,6 @@ from pricing.engine import coverage_views, views
 urlpatterns: list = [
     path("rounds/new/", views.round_create, name="round_create"),
     path("rounds/<int:round_id>/progress/", views.round_progress, name="round_progress"),
-    path("rounds/<int:round_id>/compare/", views.round_compare, name="round_compare"),
     path("rounds/<int:round_id>/export/", views.export_start, name="export_start"),
     path("exports/<int:job_id>/", views.export_status, name="export_status"),
     path("exports/<int:job_id>/download/", views.export_download, name="export_download"),

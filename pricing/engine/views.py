@@ -23,7 +23,6 @@ from pricing.engine.rounds import DetectionRefused, create_round, latest_referen
 from pricing.engine.ruleset import RULE_CODES, RuleParamsError, latest_rule_set
 from pricing.engine.whatif import preview_against_base
 from pricing.models import CorrectionRound, ExportJob, JobStatus, RuleSet
-from pricing.review.comparison import compare_rounds, previous_round
 from pricing.review.exports import FORMATS, STATUS_FILTERS, ExportError, start_export
 
 RULE_LABELS = {
@@ -93,18 +92,6 @@ def round_create(request: HttpRequest) -> HttpResponse:
 def round_progress(request: HttpRequest, round_id: int) -> HttpResponse:
     rnd = get_object_or_404(CorrectionRound, pk=round_id)
     return render(request, "pricing/engine/partials/detection_progress.html", {"round": rnd})
-
-
-@staff_required
-def round_compare(request: HttpRequest, round_id: int) -> HttpResponse:
-    rnd = get_object_or_404(CorrectionRound, pk=round_id)
-    old_id = request.GET.get("old")
-    old = get_object_or_404(CorrectionRound, pk=int(old_id)) if old_id and old_id.isdigit() else previous_round(rnd)
-    result = compare_rounds(rnd, old) if old is not None else None
-    others = CorrectionRound.objects.filter(province=rnd.province).exclude(pk=rnd.pk)
-    return render(
-        request, "pricing/engine/round_compare.html", {"round": rnd, "old": old, "result": result, "others": others}
-    )
 
 
 @admin_required

@@ -29,7 +29,7 @@ def test_round_create_page_creates_and_detects(client, regulator, django_capture
     assert rnd.flag_count == 1
     progress = client.get(reverse("pricing:round_progress", args=[rnd.pk]))
     assert "已完成" in progress.content.decode()
-    compare = client.get(reverse("pricing:round_compare", args=[rnd.pk]))
+    compare = client.get(reverse("pricing:round_comparison", args=[rnd.pk]))
     assert compare.status_code == 200 and "没有可比较的上一批次" in compare.content.decode()
 
 
