@@ -109,7 +109,8 @@ def to_decimal(value: Number | int, places: int = 10) -> Decimal:
 
 
 def significant(value: Number | int, digits: int = 15) -> str:
-    """A decimal string: exact when the value terminates within 30 places, else `digits` sig. digits."""
+    """A decimal string: exact when the value terminates within 30 significant digits, else `digits`
+    significant digits (normalised inside each context: the default 28-digit context would round)."""
     if isinstance(value, int) or (isinstance(value, Fraction) and value.denominator == 1):
         return str(int(value))
     if isinstance(value, Fraction):
@@ -121,14 +122,13 @@ def significant(value: Number | int, digits: int = 15) -> str:
             with localcontext() as ctx:
                 ctx.prec = 60
                 d = Decimal(value.numerator) / Decimal(value.denominator)
-            text = format(d.normalize(), "f")
+                text = format(d.normalize(), "f")
             if len(text.replace("-", "").replace(".", "").lstrip("0")) <= 30:
                 return text
         value = _dec(value)
     with localcontext() as ctx:
         ctx.prec = digits
-        d = +value
-    return format(d.normalize(), "f")
+        return format((+value).normalize(), "f")
 
 
 def conversion_factor(
