@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: venv demo test lint format e2e bench clean
+.PHONY: venv demo test lint format e2e bench mutation clean
 
 $(BIN)/.installed: requirements.txt
 	@command -v $(PY) >/dev/null || { echo "需要 Python 3.11 ($(PY))"; exit 1; }
@@ -44,6 +44,28 @@ bench: venv
 	$(BIN)/python bench/detect_bench.py 200000 1000000
 	$(BIN)/python bench/export_bench.py 100000
 	@echo "Load test (seeds 1M listings first): see bench/load_review.py and docs/benchmarks.md"
+
+# Mutation testing (mutmut 2.5; not in CI: tens of minutes). Each module is mutated one change at a
+# time against the test files that pin it; scores and the equivalent survivors: docs/testing.md.
+MUTMUT = nice -n 15 $(BIN)/mutmut run --no-progress --simple-output --CI
+PYTEST_MUT = $(BIN)/python -m pytest -x -q -p no:cacheprovider
+MUTATION_MODULES = specs conversion limits benchmark workflow
+MUT_specs = catalogue/specs.py|tests/catalogue/test_specs_branches.py tests/pricing/test_rule_branches.py
+MUT_conversion = pricing/engine/conversion.py|tests/pricing/test_conversion.py tests/pricing/test_conversion_branches.py tests/pricing/test_limits_branches.py
+MUT_limits = pricing/engine/limits.py|tests/pricing/test_conversion.py tests/pricing/test_limits_branches.py tests/pricing/test_explain.py
+MUT_benchmark = pricing/engine/benchmark.py|tests/pricing/test_benchmark_branches.py tests/pricing/test_rule_branches.py tests/pricing/test_rules_sample.py
+MUT_workflow = appeals/workflow.py|tests/appeals/test_workflow_branches.py tests/appeals/test_deadline.py
+
+mutation: venv
+	@for m in $(or $(MODULE),$(MUTATION_MODULES)); do \
+	  case $$m in \
+	    specs) spec='$(MUT_specs)';; conversion) spec='$(MUT_conversion)';; limits) spec='$(MUT_limits)';; \
+	    benchmark) spec='$(MUT_benchmark)';; workflow) spec='$(MUT_workflow)';; *) echo "unknown module $$m"; exit 1;; \
+	  esac; \
+	  path=$${spec%%|*}; tests=$${spec#*|}; echo "== $$path ($$tests)"; \
+	  $(MUTMUT) --paths-to-mutate $$path --runner "$(PYTEST_MUT) $$tests" || exit 1; \
+	done
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf var .pytest_cache

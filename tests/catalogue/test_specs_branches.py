@@ -4,6 +4,7 @@ A spec parsed wrongly is a price compared with the wrong quantity (or not compar
 flag is missed); these tests pin the exact Decimal of each form the catalogues use.
 """
 
+import dataclasses
 from decimal import Decimal
 
 import pytest
@@ -127,3 +128,12 @@ def test_form_group_known_and_unknown():
     assert form_group("片剂", aliases) == ("片剂", True)
     assert form_group("  口崩  片 ", aliases) == ("口崩 片", False)
     assert form_group("", aliases) == ("", False)
+
+
+def test_parsed_specs_are_shared_and_therefore_immutable():
+    # parse_strength is cached: the same text returns the same object, which nobody can alter
+    first = parse_strength("10mg")
+    assert parse_strength("10mg") is first
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.content = Decimal(20)
+    assert hash(first) == hash(ParsedSpec("10mg", Decimal(10), "mg"))
