@@ -70,7 +70,7 @@ def test_power_of_two_exponent(x, expected):
 
 @pytest.mark.parametrize("x", [Fraction(0), Fraction(-2), Fraction(-1, 2)])
 def test_quantity_ratio_must_be_positive(x):
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match="^quantity ratio must be positive$"):
         power_of_two_exponent(x)
 
 
@@ -108,6 +108,21 @@ def test_log2_exponent_exact_for_powers_of_two_and_40_digits_otherwise():
 )
 def test_conversion_term_exact_cases(k, x, expected):
     assert conversion_term(k, x) == expected
+
+
+def test_no_content_conversion_keeps_a_half_cent_exact():
+    # K = 1 (a rule set may switch content conversion off): the term is exactly 1, so with the
+    # pack term 20/17 (K_p = 1.7, half the pack) 0.2125 for 2 gives exactly 0.125 for 1 → 0.13
+    factor = conversion_factor(
+        k=Fraction(1), q_target=Fraction(3), q_bench=Fraction(1), k_pack=Fraction("1.7"), n_target=1, n_bench=2
+    )
+    assert factor == Fraction(20, 17)
+    assert limit_price(Decimal("0.2125"), factor, 1, 2) == Decimal("0.13")
+    # x = 1 with any K: exactly 1 too (0.2125 × 20/17 / 2 = 0.125)
+    factor = conversion_factor(
+        k=Fraction("1.7"), q_target=Fraction(5), q_bench=Fraction(5), k_pack=Fraction("1.7"), n_target=1, n_bench=2
+    )
+    assert limit_price(Decimal("0.2125"), factor, 1, 2) == Decimal("0.13")
 
 
 @pytest.mark.parametrize(("k", "x"), [("1.7", "3"), ("1.7", "1.5"), ("1.9", "2.5"), ("0.975", "3"), ("1.7", "0.3")])
