@@ -125,6 +125,15 @@ def test_no_content_conversion_keeps_a_half_cent_exact():
     assert limit_price(Decimal("0.2125"), factor, 1, 2) == Decimal("0.13")
 
 
+def test_k_two_is_exact_for_any_ratio():
+    # K = 2 (a rule set may choose it): 10mg from 30mg is exactly a third, 0.375 → 0.125 → 0.13
+    factor = conversion_factor(
+        k=Fraction(2), q_target=Fraction(10), q_bench=Fraction(30), k_pack=Fraction(2), n_target=1, n_bench=1
+    )
+    assert factor == Fraction(1, 3)
+    assert limit_price(Decimal("0.375"), factor, 1, 1) == Decimal("0.13")
+
+
 @pytest.mark.parametrize(("k", "x"), [("1.7", "3"), ("1.7", "1.5"), ("1.9", "2.5"), ("0.975", "3"), ("1.7", "0.3")])
 def test_conversion_term_irrational_to_40_digits(k, x):
     got = conversion_term(Fraction(k), Fraction(x))
@@ -202,6 +211,9 @@ def test_round_half_up_defaults_to_cents_and_to_decimal_to_ten_places():
         (Fraction(1, 2**50), 15, "0.000000000000000888178419700125"),  # 35 digits: 15 significant
         (Fraction(10**29 + 1, 10), 15, "10000000000000000000000000000.1"),  # 30 digits: exact
         (Fraction(10**30 + 1, 10), 15, "1" + "0" * 29),  # 31 digits: rounded to 15
+        (Fraction(-(10**29 + 1), 10), 15, "-10000000000000000000000000000.1"),  # the sign is not a digit
+        (Fraction(-(10**26 + 1), 10), 15, "-10000000000000000000000000.1"),
+        (Fraction(123456789012345678, 5**23), 15, "10.35630607963275053236224"),  # 5^23 > 2^53: integer maths
         (Fraction(1, 3), 15, "0.333333333333333"),
         (Fraction(2, 3), 5, "0.66667"),
         (Fraction(1, 7), 20, "0.14285714285714285714"),
