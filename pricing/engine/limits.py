@@ -65,7 +65,7 @@ def _factor(
     converts = kind in ("content", "volume")
     x = Fraction(q_t) / Fraction(q_b) if converts else Fraction(1)
     factor = conversion_factor(
-        k=Fraction(k) if converts and k is not None else None,
+        k=Fraction(k) if k is not None else None,  # evaluate_pair passes k only for content/volume
         q_target=Fraction(q_t) if converts else None,
         q_bench=Fraction(q_b) if converts else None,
         k_pack=Fraction(k_pack),

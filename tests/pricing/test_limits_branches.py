@@ -178,11 +178,33 @@ def test_pair_tolerances(price, tol_abs, tol_rel, flagged):
     assert ev.flagged is flagged
 
 
+@pytest.mark.parametrize(
+    ("price", "tol_abs", "tol_rel", "flagged"),
+    [
+        # a tolerance of exactly one yuan, or of exactly 100 %, is a tolerance like any other
+        ("10.50", "1", "0", False),
+        ("11.00", "1", "0", False),
+        ("11.01", "1", "0", True),
+        ("15.00", "0", "1", False),
+        ("20.00", "0", "1", False),
+        ("20.01", "0", "1", True),
+    ],
+)
+def test_whole_number_tolerances(price, tol_abs, tol_rel, flagged):
+    ev = pair("identical", Side(Decimal(price), 1), Side(Decimal("10.00"), 1), tol_abs=tol_abs, tol_rel=tol_rel)
+    assert ev.limit == Decimal("10.00")
+    assert ev.flagged is flagged
+
+
 def test_ratio_rounds_half_up_to_four_decimals():
     ev = pair("identical", Side(Decimal("2.0001"), 1), Side(Decimal("2.00"), 1))
     assert ev.ratio == Decimal("1.0001")  # 1.00005 → up
     ev = pair("identical", Side(Decimal("2.00009"), 1), Side(Decimal("2.00"), 1))
     assert ev.ratio == Decimal("1.0000")  # 1.000045 → down
+    ev = pair("identical", Side(Decimal("100.0004"), 1), Side(Decimal("10.00"), 1))
+    assert ev.ratio == Decimal("10.0000")  # 10.00004: a millionth of the ratio must not round it up
+    ev = pair("identical", Side(Decimal("100.0005"), 1), Side(Decimal("10.00"), 1))
+    assert ev.ratio == Decimal("10.0001")
     ev = pair("identical", Side(Decimal("1.00"), 1), Side(Decimal("3.00"), 1))
     assert (ev.ratio, ev.flagged) == (Decimal("0.3333"), False)
     ev = pair("identical", Side(Decimal("2.00"), 1), Side(Decimal("3.00"), 1))
