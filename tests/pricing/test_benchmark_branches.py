@@ -310,3 +310,87 @@ def test_pre_filter_and_exact_decision_agree_on_a_price_grid():
         threshold = Decimal("10.00") * (1 + params.tolerance_rel) + params.tolerance_abs  # 79.96/8 = 9.995 → 10.00
         expected = {f"T{i:03d}" for i, p in enumerate(prices) if Decimal(f"{p:.4f}") > threshold}
         assert flagged == expected, kw
+
+
+# ---- exact ordering of near-tied benchmarks of different specs or packs (the Python path)
+
+
+def _bench_of(rows, **changes):
+    return flags(rows, **changes)[("A", UNEVALUATED)]["bench"]
+
+
+def _tied_pair(code_x, code_y, *, spec_x="10mg", spec_y="20mg", n_x=1, n_y=1, p_x, p_y, form="片剂", target="10mg"):
+    return [
+        listing("A", 质量层次="未过评", 剂型=form, 规格=target, 转换比=str(n_x), 挂网价格="9999999"),
+        listing(code_x, 生产企业="乙", 剂型=form, 规格=spec_x, 转换比=str(n_x), 挂网价格=p_x),
+        listing(code_y, 生产企业="丙", 剂型=form, 规格=spec_y, 转换比=str(n_y), 挂网价格=p_y),
+    ]
+
+
+def test_exact_tie_across_content_specs_goes_to_the_smaller_code_either_way():
+    # 17.00 for 20mg is exactly 10.00 for 10mg converted (× 1.7)
+    assert _bench_of(_tied_pair("B1", "B9", p_x="10.00", p_y="17.00")) == "B1"
+    assert _bench_of(_tied_pair("B9", "B1", p_x="10.00", p_y="17.00")) == "B1"
+
+
+def test_exact_tie_across_volume_specs_goes_to_the_smaller_code_either_way():
+    kw = {"spec_x": "10ml", "spec_y": "20ml", "form": "口服液", "target": "10ml", "p_x": "10.00", "p_y": "19.00"}
+    assert _bench_of(_tied_pair("B1", "B9", **kw)) == "B1"
+    assert _bench_of(_tied_pair("B9", "B1", **kw)) == "B1"
+
+
+def test_exact_tie_across_packs_with_pack_coefficient_goes_to_the_smaller_code_either_way():
+    kw = {"spec_y": "10mg", "n_x": 10, "n_y": 20, "p_x": "10.00", "p_y": "19.50"}
+    assert _bench_of(_tied_pair("B1", "B9", **kw), k_pack="1.95") == "B1"
+    assert _bench_of(_tied_pair("B9", "B1", **kw), k_pack="1.95") == "B1"
+
+
+def test_exact_ties_with_prices_of_more_than_four_decimals():
+    cases = [
+        {"p_x": "10.00001", "p_y": "17.000017"},  # content × 1.7
+        {"spec_x": "10ml", "spec_y": "20ml", "form": "口服液", "target": "10ml", "p_x": "10.00001", "p_y": "19.000019"},
+        {"spec_y": "10mg", "n_x": 10, "n_y": 20, "p_x": "10.00001", "p_y": "19.5000195", "k_pack": "1.95"},
+    ]
+    for case in cases:
+        k_pack = case.pop("k_pack", "2")
+        assert _bench_of(_tied_pair("B1", "B9", **case), k_pack=k_pack) == "B1", case
+        assert _bench_of(_tied_pair("B9", "B1", **case), k_pack=k_pack) == "B1", case
+
+
+def test_near_ties_with_prices_of_more_than_four_decimals_are_exact():
+    # 999,999.99999 is cheaper than 1,000,000.0000 by 1e-11 relative — below the float tolerance
+    same = {"spec_y": "10mg"}
+    assert _bench_of(_tied_pair("B1", "B9", p_x="999999.99999", p_y="1000000.0000", **same)) == "B1"
+    assert _bench_of(_tied_pair("B1", "B9", p_x="1000000.00001", p_y="1000000.0000", **same)) == "B9"
+    two = {"spec_y": "10mg", "n_x": 2, "n_y": 2}
+    assert _bench_of(_tied_pair("B1", "B9", p_x="1999999.99998", p_y="2000000.0000", **two)) == "B1"
+    assert _bench_of(_tied_pair("B1", "B9", p_x="2000000.00002", p_y="2000000.0000", **two)) == "B9"
+
+
+def test_near_tie_with_an_irrational_volume_factor():
+    # 15ml converted to 10ml with 1.9^log2(1.5) = 1.45566152601…: 1,455,661.5260 is 999,999.99998…
+    kw = {"spec_x": "10ml", "spec_y": "15ml", "form": "口服液", "target": "10ml", "p_x": "1000000.0000"}
+    assert _bench_of(_tied_pair("B1", "B9", p_y="1455661.5260", **kw)) == "B9"
+    assert _bench_of(_tied_pair("B1", "B9", p_y="1455661.5261", **kw)) == "B1"
+
+
+def test_near_tie_with_an_irrational_pack_factor():
+    # K_p = 1.95, 30 units as 10: × 0.975^-log2(3) / 3 — 2,882,000.0427 is 999,999.99998…
+    kw = {"spec_y": "10mg", "n_x": 10, "n_y": 30, "p_x": "1000000.0000"}
+    assert _bench_of(_tied_pair("B1", "B9", p_y="2882000.0427", **kw), k_pack="1.95") == "B9"
+    assert _bench_of(_tied_pair("B1", "B9", p_y="2882000.0428", **kw), k_pack="1.95") == "B1"
+
+
+def test_reference_flags_name_their_province_and_reference_row():
+    from pricing.engine.frame import prepare_references, references_from_raw
+    from pricing.engine.rules import run_rules
+
+    params = RuleParams.from_dict({})
+    df = prepare(listings_from_raw([listing("A", 挂网价格="12.00")], params), params)
+    same = {"通用名": "测试药", "剂型": "片剂", "规格": "10mg", "转换比": "10", "生产企业": "甲"}
+    raw = [{"省份": "浙江", **same, "挂网价格": "10.50"}, {"省份": "广东", **same, "挂网价格": "10.00"}]
+    refs = prepare_references(references_from_raw(raw), params)
+    [flag] = list(run_rules(df, refs, params).itertuples())
+    assert (flag.rule_code, flag.province) == ("FOUR_SAME_NATIONAL", "广东")
+    assert refs.loc[flag.reference, "province"] == "广东"
+    assert flag.evaluation.limit == Decimal("10.00")
