@@ -394,3 +394,70 @@ def test_reference_flags_name_their_province_and_reference_row():
     assert (flag.rule_code, flag.province) == ("FOUR_SAME_NATIONAL", "广东")
     assert refs.loc[flag.reference, "province"] == "广东"
     assert flag.evaluation.limit == Decimal("10.00")
+
+
+def test_exact_ties_in_several_groups_each_get_their_own_benchmark():
+    # three groups (generics), each with two identical cheapest benchmarks: settled per group by code
+    rows = []
+    for g, (big, small) in enumerate((("G1B9", "G1B2"), ("G2B8", "G2B3"), ("G3B7", "G3B1"))):
+        name = f"药{g}"
+        rows += [
+            listing(f"G{g + 1}A", 通用名=name, 质量层次="未过评", 挂网价格="12.00"),
+            listing(big, 通用名=name, 生产企业="乙", 挂网价格="10.00"),
+            listing(small, 通用名=name, 生产企业="丙", 挂网价格="10.00"),
+            listing(f"G{g + 1}C", 通用名=name, 生产企业="丁", 挂网价格="11.00"),
+        ]
+    got = flags(rows)
+    assert {t: f["bench"] for (t, rule), f in got.items() if rule == UNEVALUATED} == {
+        "G1A": "G1B2",
+        "G2A": "G2B3",
+        "G3A": "G3B1",
+    }
+
+
+def test_same_maker_two_keys_a_dearer_row_of_the_cheapest_key_is_compared_with_the_other_key():
+    # (10mg, 10) holds S2 at 1.00/unit and S4 at 1.05/unit; (10mg, 20) is S1 at 1.02/unit
+    rows = [
+        listing("S2", 转换比="10", 挂网价格="10.00"),
+        listing("S4", 转换比="10", 挂网价格="10.50"),
+        listing("S1", 转换比="20", 挂网价格="20.40"),
+    ]
+    got = flags(rows)
+    assert set(got) == {("S4", SAME_MAKER), ("S1", SAME_MAKER)}
+    assert (got[("S4", SAME_MAKER)]["bench"], got[("S4", SAME_MAKER)]["limit"]) == ("S1", Decimal("10.20"))
+    assert (got[("S1", SAME_MAKER)]["bench"], got[("S1", SAME_MAKER)]["limit"]) == ("S2", Decimal("20.00"))
+
+
+def test_same_maker_second_key_tie_is_settled_by_code():
+    # (10mg, 10) is clearly cheapest (0.90/unit) but holds a dearer row S6; (10mg, 20) S9 and
+    # (10mg, 30) S1 tie at 1.00/unit for second place: S6 is compared with S1 (smaller code)
+    rows = [
+        listing("S5", 转换比="10", 挂网价格="9.00"),
+        listing("S6", 转换比="10", 挂网价格="10.50"),
+        listing("S9", 转换比="20", 挂网价格="20.00"),
+        listing("S1", 转换比="30", 挂网价格="30.00"),
+    ]
+    got = flags(rows)
+    assert got[("S6", SAME_MAKER)]["bench"] == "S1"
+    assert got[("S6", SAME_MAKER)]["limit"] == Decimal("10.00")
+    assert got[("S9", SAME_MAKER)]["bench"] == "S5"
+    assert got[("S1", SAME_MAKER)]["bench"] == "S5"
+
+
+def test_same_maker_sets_of_several_makers_and_sizes():
+    # maker 甲: one key only (no benchmark); 乙: two keys; 丙: three keys — one frame, per-set results
+    rows = [
+        listing("J1", 生产企业="甲", 转换比="10", 挂网价格="10.00"),
+        listing("J2", 生产企业="甲", 转换比="10", 挂网价格="30.00"),
+        listing("Y1", 生产企业="乙", 转换比="10", 挂网价格="10.00"),
+        listing("Y2", 生产企业="乙", 转换比="20", 挂网价格="22.00"),
+        listing("B1", 生产企业="丙", 转换比="10", 挂网价格="10.00"),
+        listing("B2", 生产企业="丙", 转换比="20", 挂网价格="21.00"),
+        listing("B3", 生产企业="丙", 转换比="30", 挂网价格="33.00"),
+    ]
+    got = {t: (f["bench"], f["limit"]) for (t, rule), f in flags(rows).items() if rule == SAME_MAKER}
+    assert got == {
+        "Y2": ("Y1", Decimal("20.00")),
+        "B2": ("B1", Decimal("20.00")),
+        "B3": ("B1", Decimal("30.00")),
+    }
