@@ -236,18 +236,18 @@ def sibling_pairs(
 
 
 def evaluate_one(cols: Columns, t: int, b: int, params: RuleParams) -> Evaluation:
+    """evaluate_pair for one (target, benchmark) of one comparison class; for identical specs
+    evaluate_pair itself ignores K, the quantities and the unit."""
     if cols.spec[t] == cols.spec[b] or cols.kind[t] == "u":
         kind = "identical"
     else:
         kind = "content" if cols.kind[t] == "c" else "volume"
-    k = params.k_content if kind == "content" else params.k_volume if kind == "volume" else None
-    exact_q = kind != "identical"
     return evaluate_pair(
         kind=kind,
-        target=Side(cols.price[t], int(cols.n[t]), cols.q[t] if exact_q else None),
-        bench=Side(cols.price[b], int(cols.n[b]), cols.q[b] if exact_q else None),
-        unit=("ml" if kind == "volume" else cols.unit[t]) if exact_q else "",
-        k=k,
+        target=Side(cols.price[t], int(cols.n[t]), cols.q[t]),
+        bench=Side(cols.price[b], int(cols.n[b]), cols.q[b]),
+        unit="ml" if kind == "volume" else cols.unit[t],
+        k=params.k_content if kind == "content" else params.k_volume,
         k_pack=params.k_pack,
         tolerance_abs=params.tolerance_abs,
         tolerance_rel=params.tolerance_rel,

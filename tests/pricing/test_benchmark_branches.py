@@ -461,3 +461,15 @@ def test_same_maker_sets_of_several_makers_and_sizes():
         "B2": ("B1", Decimal("20.00")),
         "B3": ("B1", Decimal("30.00")),
     }
+
+
+def test_float_fallback_keeps_a_breach_of_a_ten_million_yuan_limit():
+    # with a tolerance the pre-filter cannot express exactly, 0.0001 yuan above a limit of
+    # 10,000,000.00 (+ 0.00005) is still a breach: the float margin must not swallow it
+    rows = [
+        listing("A", 质量层次="未过评", 挂网价格="10000000.0001"),
+        listing("A2", 质量层次="未过评", 生产企业="乙", 挂网价格="10000000.00005"),
+        listing("B", 生产企业="丙", 挂网价格="10000000.00"),
+    ]
+    assert set(flags(rows, tolerance_abs="0.00005")) == {("A", UNEVALUATED)}
+    assert set(flags(rows, tolerance_rel="0.0000001")) == set()  # + 1.00 yuan
