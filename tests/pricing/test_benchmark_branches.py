@@ -473,3 +473,31 @@ def test_float_fallback_keeps_a_breach_of_a_ten_million_yuan_limit():
     ]
     assert set(flags(rows, tolerance_abs="0.00005")) == {("A", UNEVALUATED)}
     assert set(flags(rows, tolerance_rel="0.0000001")) == set()  # + 1.00 yuan
+
+
+def test_same_maker_dearer_row_of_the_cheapest_key_among_three_clear_keys():
+    # (10mg,10) 1.00 and B1X 1.08; (10mg,20) 1.05; (10mg,30) 1.10: B1X is compared with the second key
+    rows = [
+        listing("B1", 转换比="10", 挂网价格="10.00"),
+        listing("B1X", 转换比="10", 挂网价格="10.80"),
+        listing("B2", 转换比="20", 挂网价格="21.00"),
+        listing("B3", 转换比="30", 挂网价格="33.00"),
+    ]
+    got = flags(rows)
+    assert (got[("B1X", SAME_MAKER)]["bench"], got[("B1X", SAME_MAKER)]["limit"]) == ("B2", Decimal("10.50"))
+    assert set(got) == {("B1X", SAME_MAKER), ("B2", SAME_MAKER), ("B3", SAME_MAKER)}
+
+
+def test_same_maker_tie_in_a_later_set_is_settled_by_code():
+    # maker 甲 (cheap, listed first) and maker 乙 whose two cheapest keys tie exactly at 1.00/unit;
+    # 乙's (10mg,10) Y9 comes first in the file, its (10mg,20) Y1 has the smaller code: Y3 takes Y1
+    rows = [
+        listing("J1", 生产企业="甲", 转换比="10", 挂网价格="5.00"),
+        listing("J2", 生产企业="甲", 转换比="20", 挂网价格="11.00"),
+        listing("Y9", 生产企业="乙", 转换比="10", 挂网价格="10.00"),
+        listing("Y1", 生产企业="乙", 转换比="20", 挂网价格="20.00"),
+        listing("Y3", 生产企业="乙", 转换比="30", 挂网价格="33.00"),
+    ]
+    got = flags(rows)
+    assert got[("Y3", SAME_MAKER)]["bench"] == "Y1"
+    assert got[("J2", SAME_MAKER)]["bench"] == "J1"
