@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: venv requirements demo test test-fast screenshots lint format e2e bench clean
+.PHONY: venv requirements demo test test-fast screenshots lint format e2e bench mutation clean
 
 # requirements/dev.txt = the runtime set (requirements/runtime.txt, what the image installs) + test tools,
 # both pinned with hashes; edit requirements/*.in and run `make requirements` to regenerate them.
@@ -64,6 +64,33 @@ bench: venv
 	$(BIN)/python bench/detect_bench.py 200000 1000000
 	$(BIN)/python bench/export_bench.py 100000
 	@echo "Load test (seeds 1M listings first): see bench/load_review.py and docs/benchmarks.md"
+
+# Mutation testing (mutmut 2.5; not in CI: tens of minutes). Each module is mutated one change at a
+# time against the test files that pin it; scores and the equivalent survivors: docs/testing.md.
+# `make mutation MODULE=limits` runs one module. Pytest runs without plugin autoload (and the pure
+# modules without conftest/Django): a second per mutant instead of ten.
+MUTMUT = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 nice -n 15 $(BIN)/mutmut run --no-progress --simple-output --CI
+PYTEST_PURE = $(BIN)/python -m pytest -x -q -p no:cacheprovider --noconftest
+PYTEST_DB = $(BIN)/python -m pytest -x -q -p no:cacheprovider -p pytest_django.plugin
+MUTATION_MODULES = specs conversion limits benchmark workflow
+MUT_specs = catalogue/specs.py|$(PYTEST_PURE) tests/catalogue/test_specs_branches.py tests/pricing/test_rule_branches.py
+MUT_conversion = pricing/engine/conversion.py|$(PYTEST_PURE) tests/pricing/test_conversion.py \
+  tests/pricing/test_conversion_branches.py tests/pricing/test_limits_branches.py
+MUT_limits = pricing/engine/limits.py|$(PYTEST_PURE) tests/pricing/test_conversion.py tests/pricing/test_limits_branches.py
+MUT_benchmark = pricing/engine/benchmark.py|$(PYTEST_PURE) tests/pricing/test_benchmark_branches.py \
+  tests/pricing/test_rule_branches.py
+MUT_workflow = appeals/workflow.py|$(PYTEST_DB) tests/appeals/test_workflow_branches.py tests/appeals/test_deadline.py
+
+mutation: venv
+	@for m in $(or $(MODULE),$(MUTATION_MODULES)); do \
+	  case $$m in \
+	    specs) spec='$(MUT_specs)';; conversion) spec='$(MUT_conversion)';; limits) spec='$(MUT_limits)';; \
+	    benchmark) spec='$(MUT_benchmark)';; workflow) spec='$(MUT_workflow)';; *) echo "unknown module $$m"; exit 1;; \
+	  esac; \
+	  path=$${spec%%|*}; runner=$${spec#*|}; echo "== $$path: $$runner"; \
+	  $(MUTMUT) --paths-to-mutate $$path --runner "$$runner" || exit 1; \
+	done
+	$(BIN)/mutmut results
 
 clean:
 	rm -rf var .pytest_cache

@@ -15,32 +15,18 @@ from .models import AppealStatus
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
-# from-status -> statuses it may move to, and who may take the step
-TRANSITIONS: dict[str, dict[str, str]] = {
-    AppealStatus.DRAFT: {
-        AppealStatus.SUBMITTED: "manufacturer",
-        AppealStatus.WITHDRAWN: "manufacturer",
-    },
-    AppealStatus.SUBMITTED: {
-        AppealStatus.WITHDRAWN: "manufacturer",
-        AppealStatus.UPHELD: "staff",
-        AppealStatus.PARTIAL: "staff",
-        AppealStatus.ACCEPTED: "staff",
-    },
-}
-
 DECIDED = frozenset({AppealStatus.UPHELD, AppealStatus.PARTIAL, AppealStatus.ACCEPTED})
-# statuses in which an appeal keeps its flags "covered" (AppealFlag.active stays true)
-ACTIVE = frozenset({AppealStatus.DRAFT, AppealStatus.SUBMITTED, *DECIDED})
-OPEN = frozenset({AppealStatus.DRAFT, AppealStatus.SUBMITTED})
 
-
-def allowed_targets(status: str) -> frozenset[str]:
-    return frozenset(TRANSITIONS.get(status, {}))
+# from-status -> the statuses it may move to (the manufacturer submits or withdraws its own
+# appeal; staff decide a submitted one — the services check who acts)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    AppealStatus.DRAFT: frozenset({AppealStatus.SUBMITTED, AppealStatus.WITHDRAWN}),
+    AppealStatus.SUBMITTED: frozenset({AppealStatus.WITHDRAWN, *DECIDED}),
+}
 
 
 def can_transition(from_status: str, to_status: str) -> bool:
-    return to_status in TRANSITIONS.get(from_status, {})
+    return to_status in TRANSITIONS.get(from_status, frozenset())
 
 
 def check_transition(from_status: str, to_status: str) -> None:

@@ -12,13 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appeals.notifications import company_recipients
+from appeals.workflow import SHANGHAI
 from audit.services import record
 from catalogue.models import Listing
 from compliance.models import AdjustmentDeadline, AdjustmentReminder, ComplianceResult, ComplianceStatus
 from compliance.services import latest_final_check
 from compliance.workdays import CalendarRangeError, working_days_between
 from pricing.review.binding import binding_limits
-from pricing.review.publication import SHANGHAI
 
 KINDS = (("1wd", 1), ("3wd", 3))  # checked in this order
 

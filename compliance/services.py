@@ -12,6 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from appeals.workflow import SHANGHAI, normalise_deadline
 from audit.services import record
 from catalogue.models import CatalogueVersion, ImportStatus, Listing
 from catalogue.specs import normalise_text
@@ -30,7 +31,6 @@ from compliance.workdays import CalendarRangeError, add_working_days
 from pricing.engine.ruleset import RuleParams
 from pricing.models import CorrectionRound, FinalList, JobStatus, RoundEvent
 from pricing.review.binding import SCOPES, binding_limits
-from pricing.review.publication import SHANGHAI, deadline_to_utc
 
 logger = logging.getLogger(__name__)
 MAX_WORKING_DAYS = 250
@@ -211,7 +211,7 @@ def set_adjustment_deadline(
             "working_days": working_days,
             "starts_on": start,
             "due_date": due,
-            "deadline": deadline_to_utc(due),
+            "deadline": normalise_deadline(due),
             "set_by": user,
         }
         term, _created = AdjustmentDeadline.objects.update_or_create(round=rnd, defaults=values)

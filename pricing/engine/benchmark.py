@@ -209,7 +209,6 @@ def sibling_pairs(
     first_kid = kids_sorted[starts].copy()
     has2 = sizes > 1
     second_row = np.where(has2, rows_sorted[np.minimum(starts + 1, len(keys) - 1)], -1)
-    second_kid = np.where(has2, kids_sorted[np.minimum(starts + 1, len(keys) - 1)], -1)
     # exact order where the top keys are within EPS of the second-lowest (ties or float noise)
     v2 = np.where(has2, v_sorted[np.minimum(starts + 1, len(keys) - 1)], np.inf)
     cols = _columns(df)
@@ -224,7 +223,7 @@ def sibling_pairs(
         ordered = exact_order(cols, rows, params)
         kid_of = dict(zip(rows_sorted[lo:hi].tolist(), kids_sorted[lo:hi].tolist(), strict=True))
         first_row[i], first_kid[i] = ordered[0], kid_of[ordered[0]]
-        second_row[i], second_kid[i] = ordered[1], kid_of[ordered[1]]
+        second_row[i] = ordered[1]
     pos = pd.Series(np.arange(len(sids)), index=sids)
     t_index = targets.index.to_numpy()
     t_sid = sid[pool.index.get_indexer(t_index)]
@@ -237,18 +236,18 @@ def sibling_pairs(
 
 
 def evaluate_one(cols: Columns, t: int, b: int, params: RuleParams) -> Evaluation:
+    """evaluate_pair for one (target, benchmark) of one comparison class; for identical specs
+    evaluate_pair itself ignores K, the quantities and the unit."""
     if cols.spec[t] == cols.spec[b] or cols.kind[t] == "u":
         kind = "identical"
     else:
         kind = "content" if cols.kind[t] == "c" else "volume"
-    k = params.k_content if kind == "content" else params.k_volume if kind == "volume" else None
-    exact_q = kind != "identical"
     return evaluate_pair(
         kind=kind,
-        target=Side(cols.price[t], int(cols.n[t]), cols.q[t] if exact_q else None),
-        bench=Side(cols.price[b], int(cols.n[b]), cols.q[b] if exact_q else None),
-        unit=("ml" if kind == "volume" else cols.unit[t]) if exact_q else "",
-        k=k,
+        target=Side(cols.price[t], int(cols.n[t]), cols.q[t]),
+        bench=Side(cols.price[b], int(cols.n[b]), cols.q[b]),
+        unit="ml" if kind == "volume" else cols.unit[t],
+        k=params.k_content if kind == "content" else params.k_volume,
         k_pack=params.k_pack,
         tolerance_abs=params.tolerance_abs,
         tolerance_rel=params.tolerance_rel,

@@ -15,19 +15,6 @@ from functools import lru_cache
 Number = Fraction | Decimal
 
 PRECISION = 40  # significant digits for irrational factors (RULES §4 asks for 15+)
-CENT = Decimal("0.01")
-UNIT_PLACES = Decimal("0.0000000001")  # how unit prices are stored (10 decimals)
-
-
-def to_fraction(value: object) -> Fraction:
-    """Exact rational from a Decimal, int, str ('1.7') or Fraction. Floats are refused."""
-    if isinstance(value, float):
-        raise TypeError("binary floats are not exact; pass a Decimal or str")
-    if isinstance(value, Fraction):
-        return value
-    if isinstance(value, Decimal):
-        return Fraction(value)
-    return Fraction(str(value))
 
 
 def power_of_two_exponent(x: Fraction) -> int | None:
@@ -99,16 +86,6 @@ def multiply(*values: Number | int) -> Number:
         return out
 
 
-def divide(a: Number | int, b: Number | int) -> Number:
-    if not isinstance(a, Decimal) and not isinstance(b, Decimal):
-        return Fraction(a) / Fraction(b)
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        da = _dec(a) if isinstance(a, Fraction) else Decimal(a)
-        db = _dec(b) if isinstance(b, Fraction) else Decimal(b)
-        return da / db
-
-
 def round_half_up(value: Number | int, places: int = 2) -> Decimal:
     """Round a non-negative exact value half-up to `places` decimals (0.125 → 0.13)."""
     quantum = Decimal(1).scaleb(-places)
@@ -132,7 +109,8 @@ def to_decimal(value: Number | int, places: int = 10) -> Decimal:
 
 
 def significant(value: Number | int, digits: int = 15) -> str:
-    """A decimal string: exact when the value terminates within 30 places, else `digits` sig. digits."""
+    """A decimal string: exact when the value terminates within 30 significant digits, else `digits`
+    significant digits (normalised inside each context: the default 28-digit context would round)."""
     if isinstance(value, int) or (isinstance(value, Fraction) and value.denominator == 1):
         return str(int(value))
     if isinstance(value, Fraction):
@@ -144,14 +122,13 @@ def significant(value: Number | int, digits: int = 15) -> str:
             with localcontext() as ctx:
                 ctx.prec = 60
                 d = Decimal(value.numerator) / Decimal(value.denominator)
-            text = format(d.normalize(), "f")
+                text = format(d.normalize(), "f")
             if len(text.replace("-", "").replace(".", "").lstrip("0")) <= 30:
                 return text
         value = _dec(value)
     with localcontext() as ctx:
         ctx.prec = digits
-        d = +value
-    return format(d.normalize(), "f")
+        return format((+value).normalize(), "f")
 
 
 def conversion_factor(
@@ -169,18 +146,49 @@ def conversion_factor(
     return multiply(content, pack)
 
 
+@lru_cache(maxsize=1_000_000)
+def fraction_of(value: Decimal) -> Fraction:
+    """The exact rational of a Decimal (cached: prices repeat)."""
+    return Fraction(value)
+
+
+def div_half_up(a: int, b: int) -> int:
+    """round(a / b) half-up for a ≥ 0, b > 0, in integers."""
+    return (2 * a + b) // (2 * b)
+
+
+def limit_parts(bench_price: Decimal, n_bench: int, n_target: int, factor: Number) -> tuple[Decimal, Number, int]:
+    """The ONE limit-price computation (RULES §4), used by detection and by the review pages.
+
+    Returns (u_b→t half-up to 10 decimals, u_b→t exact, L_t in integer cents half-up) where
+    u_b→t = P_b × F / n_b and L_t = u_b→t × n_t: exact integers when F is rational, else 40 digits.
+    """
+    if isinstance(factor, Fraction):
+        pb = fraction_of(bench_price)
+        num = pb.numerator * factor.numerator
+        den = pb.denominator * factor.denominator * n_bench
+        converted = Decimal(div_half_up(num * 10**10, den)).scaleb(-10)
+        return converted, Fraction(num, den), div_half_up(num * n_target * 100, den)
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        exact = bench_price * factor / n_bench
+        converted = exact.quantize(Decimal("1E-10"), rounding=ROUND_HALF_UP)
+        cents = int((exact * n_target * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return converted, exact, cents
+
+
 def converted_unit_price(bench_price: Decimal, n_bench: int, factor: Number) -> Number:
-    """u_b→t = (P_b / n_b) × F: the benchmark's unit price expressed in the target's spec."""
-    return multiply(Fraction(bench_price) / n_bench, factor)
+    """u_b→t = (P_b / n_b) × F: the benchmark's unit price expressed in the target's spec (exact)."""
+    return limit_parts(bench_price, n_bench, 1, factor)[1]
 
 
 def limit_price(bench_price: Decimal, factor: Number, n_target: int, n_bench: int) -> Decimal:
     """L_t = P_b × F × n_t / n_b, computed exactly and rounded half-up to 0.01 yuan only at the end."""
-    return round_half_up(multiply(Fraction(bench_price) * Fraction(n_target, n_bench), factor), 2)
+    return Decimal(limit_parts(bench_price, n_bench, n_target, factor)[2]).scaleb(-2)
 
 
 def ratio(target_price: Decimal, limit: Decimal) -> Decimal:
-    """价差倍数 r = P_t / L_t, half-up to 4 decimals."""
+    """价差倍数 r = P_t / L_t, half-up to 4 decimals (a repriced flag's ratio after 调整限价 or an appeal)."""
     return round_half_up(Fraction(target_price) / Fraction(limit), 4)
 
 

@@ -8,17 +8,18 @@ price, the limit price L_t, the ratio, the severity, whether the target breaks t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
 from pricing.engine.conversion import (
-    PRECISION,
     Number,
-    conversion_term,
+    conversion_factor,
+    div_half_up,
     exceeds,
+    fraction_of,
+    limit_parts,
     log2_exponent,
-    multiply,
     severity,
     significant,
     to_decimal,
@@ -60,14 +61,19 @@ def _str(d: Decimal | None) -> str:
 def _factor(
     kind: str, k: Decimal | None, q_t: Decimal | None, q_b: Decimal | None, k_pack: Decimal, n_t: int, n_b: int
 ) -> tuple[Number, dict]:
-    x = Fraction(q_t) / Fraction(q_b) if kind in ("content", "volume") else Fraction(1)
-    k_f = Fraction(k) if k is not None else Fraction(1)
-    content_term = conversion_term(k_f, x) if kind in ("content", "volume") else Fraction(1)
-    x_pack = Fraction(n_t, n_b)
-    pack_term = conversion_term(Fraction(k_pack) / 2, x_pack)
-    factor = multiply(content_term, pack_term)
-    exponent = log2_exponent(x) if kind in ("content", "volume") else Fraction(0)
-    pack_exponent = log2_exponent(x_pack)
+    """F through conversion.conversion_factor (the one formula) and its parts as explained."""
+    converts = kind in ("content", "volume")
+    x = Fraction(q_t) / Fraction(q_b) if converts else Fraction(1)
+    factor = conversion_factor(
+        k=Fraction(k) if k is not None else None,  # evaluate_pair passes k only for content/volume
+        q_target=Fraction(q_t) if converts else None,
+        q_bench=Fraction(q_b) if converts else None,
+        k_pack=Fraction(k_pack),
+        n_target=n_t,
+        n_bench=n_b,
+    )
+    exponent = log2_exponent(x) if converts else Fraction(0)
+    pack_exponent = log2_exponent(Fraction(n_t, n_b))
     info = {
         "x": significant(x),
         "exponent": significant(exponent),
@@ -75,32 +81,6 @@ def _factor(
         "factor": significant(factor, 20),
     }
     return factor, info
-
-
-@lru_cache(maxsize=1_000_000)
-def _frac(value: Decimal) -> Fraction:
-    return Fraction(value)
-
-
-def _half_up(a: int, b: int) -> int:
-    """round(a / b) half-up for a ≥ 0, b > 0, in integers."""
-    return (2 * a + b) // (2 * b)
-
-
-def _limit_parts(bench_price: Decimal, n_b: int, n_t: int, factor: Number) -> tuple[Decimal, Number, int]:
-    """(converted unit price at 10 dp, converted exact, limit price in integer cents)."""
-    if isinstance(factor, Fraction):
-        pb = _frac(bench_price)
-        num = pb.numerator * factor.numerator
-        den = pb.denominator * factor.denominator * n_b
-        converted = Decimal(_half_up(num * 10**10, den)).scaleb(-10)
-        return converted, Fraction(num, den), _half_up(num * n_t * 100, den)
-    with localcontext() as ctx:
-        ctx.prec = PRECISION
-        exact = bench_price * factor / n_b
-        converted = exact.quantize(Decimal("1E-10"), rounding=ROUND_HALF_UP)
-        cents = int((exact * n_t * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return converted, exact, cents
 
 
 def evaluate_pair(
@@ -126,7 +106,7 @@ def evaluate_pair(
         target.n,
         bench.n,
     )
-    converted, converted_exact, cents = _limit_parts(bench.price, bench.n, target.n, factor)
+    converted, converted_exact, cents = limit_parts(bench.price, bench.n, target.n, factor)
     formula = f"{_fmt_price(bench.price)}"
     if kind in ("content", "volume") and info["exponent"] != "0":
         formula += f" × {_str(k)}^{info['exponent']}"
@@ -162,8 +142,8 @@ def evaluate_reference(
     bands: list[tuple[Decimal, str]],
 ) -> Evaluation:
     """四同: the limit price is the lowest pack price of the same product in another province."""
-    cents = _half_up(_frac(min_price).numerator * 100, _frac(min_price).denominator)
-    converted_exact = _frac(min_price) / target.n
+    cents = div_half_up(fraction_of(min_price).numerator * 100, fraction_of(min_price).denominator)
+    converted_exact = fraction_of(min_price) / target.n
     converted = to_decimal(converted_exact, 10)
     factors = {
         "kind": "reference",
@@ -195,7 +175,7 @@ def _finish(
     bands: list[tuple[Decimal, str]],
 ) -> Evaluation:
     """Flag decision P_t > L_t·(1 + rel) + abs and the ratio, in exact integers/fractions."""
-    pt = _frac(target.price)
+    pt = fraction_of(target.price)
     limit = Decimal(cents).scaleb(-2)
     if cents <= 0:
         flagged, r = False, Decimal(0)
@@ -204,7 +184,7 @@ def _finish(
             flagged = pt.numerator * 100 > cents * pt.denominator
         else:
             flagged = exceeds(target.price, limit, tolerance_abs, tolerance_rel)
-        r = Decimal(_half_up(pt.numerator * 1_000_000, pt.denominator * cents)).scaleb(-4)
+        r = Decimal(div_half_up(pt.numerator * 1_000_000, pt.denominator * cents)).scaleb(-4)
     return Evaluation(
         converted=converted,
         converted_exact=converted_exact,

@@ -2,14 +2,14 @@
 
 From publication on the confirmed set is frozen (pricing.review refuses decisions) and changes go
 through appeals. Deadlines are Asia/Shanghai wall-clock times stored in UTC; a date-only deadline
-ends that day at 23:59:59.999999 (+08:00), i.e. 15:59:59.999999Z.
+ends that day at 23:59:59.999999 (+08:00), i.e. 15:59:59.999999Z — the one rule is
+appeals.workflow.normalise_deadline, which the appeal window checks against.
 """
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Role, User
+from appeals.workflow import SHANGHAI, normalise_deadline
 from audit.services import record
 from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, JobStatus, RoundEvent, RoundStatus
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 logger = logging.getLogger(__name__)
 
 
@@ -76,15 +76,6 @@ def _defer(flag_ids: list[int], user: Any) -> int:
         batch_size=2000,
     )
     return len(flag_ids)
-
-
-def deadline_to_utc(deadline: dt.datetime | dt.date) -> dt.datetime:
-    """A date means the end of that day in Asia/Shanghai; naive datetimes are Asia/Shanghai."""
-    if not isinstance(deadline, dt.datetime):
-        deadline = dt.datetime.combine(deadline, dt.time.max)
-    if timezone.is_naive(deadline):
-        deadline = deadline.replace(tzinfo=SHANGHAI)
-    return deadline.astimezone(dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -140,7 +131,7 @@ def publish_notice(
     if not getattr(user, "is_admin_role", False):
         raise PermissionDenied(_("只有管理员可以发布公示。"))
     try:
-        deadline_utc = deadline_to_utc(deadline)
+        deadline_utc = normalise_deadline(deadline)
     except OverflowError:
         raise PublishError(_("申诉截止时间超出允许范围。")) from None
     now = timezone.now()

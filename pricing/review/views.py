@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import admin_required, staff_required
+from appeals.workflow import normalise_deadline
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
 from pricing.review import charts, round_stats, selectors
 from pricing.review.binding import binding_limit_of
@@ -34,7 +35,7 @@ from pricing.review.decisions import (
     decide,
 )
 from pricing.review.filters import SORT_LABELS, FlagFilter
-from pricing.review.publication import PublishError, deadline_to_utc, notice_preview, publish_notice
+from pricing.review.publication import PublishError, notice_preview, publish_notice
 
 PAGE_SIZES = (20, 50, 100)
 CSV_STREAM_LIMIT = 100_000
@@ -446,7 +447,7 @@ def round_publish(request: HttpRequest, round_id: int) -> HttpResponse:
             "expected_pending": _int(request.POST.get("expected_pending")),
             "evidence_required": form.cleaned_data["evidence_required"],
         }
-        context.update({"deadline": deadline_to_utc(form.deadline()), "defer": defer})
+        context.update({"deadline": normalise_deadline(form.deadline()), "defer": defer})
         try:
             publish_notice(rnd.pk, dry_run=not confirmed, **arguments)
         except PublishError as exc:

@@ -12,7 +12,6 @@ from pricing.engine.conversion import (
     exceeds,
     limit_price,
     log2_exponent,
-    ratio,
     round_half_up,
     severity,
 )
@@ -94,7 +93,6 @@ def test_round_half_up_on_exact_half():
 
 
 def test_ratio_tolerance_and_severity():
-    assert ratio(Decimal("616.68"), Decimal("30.96")) == Decimal("19.9186")
     assert not exceeds(Decimal("7.63"), Decimal("7.63"), Decimal(0), Decimal(0))
     assert exceeds(Decimal("7.64"), Decimal("7.63"), Decimal(0), Decimal(0))
     assert not exceeds(Decimal("7.64"), Decimal("7.63"), Decimal("0.01"), Decimal(0))

@@ -109,3 +109,104 @@ def test_a_pair_is_never_flagged_both_ways(parts):
     flags = _flags(rows)
     pairs = {(t, b) for t, _rule, b in flags}
     assert not any((b, t) in pairs for t, b in pairs)
+
+
+# ---- companions: the three properties above would pass if the engine flagged nothing; these
+# ---- demand the flags that must appear.
+
+BENCH_CLASSES = {"未过评": {"新药", "过评", "参比"}, "过评": {"参比"}}
+
+
+def _has_benchmark(parts, i) -> bool:
+    """Listing i (of one generic and form) has a comparable benchmark under some listing rule."""
+    _g, spec, n, maker, tier = parts[i]
+    cls = PARAMS.tier_classes[tier]
+    for j, (_g2, spec2, n2, maker2, tier2) in enumerate(parts):
+        if j == i:
+            continue
+        cls2 = PARAMS.tier_classes[tier2]
+        if maker2 == maker and cls2 == cls and (spec2, n2) != (spec, n):
+            return True
+        if cls2 in BENCH_CLASSES.get(cls, ()):
+            return True
+    return False
+
+
+one_generic_parts = st.tuples(
+    st.just("甲药"),
+    st.sampled_from(SPECS),
+    st.sampled_from([1, 2, 4, 8]),
+    st.sampled_from(["甲厂", "乙厂"]),
+    st.sampled_from(TIERS),
+)
+
+
+def _consistent_rows(parts, base, bumped: int | None = None, scale: int = 1):
+    rows = []
+    for i, (generic, spec, n, maker, tier) in enumerate(parts):
+        price = Decimal(base) * Decimal("1.7") ** SPECS.index(spec) * n * scale
+        rows.append(_row(i, generic, spec, n, maker, tier, price * 2 if i == bumped else price))
+    return rows
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(one_generic_parts, min_size=2, max_size=10), base=st.integers(1, 50), data=st.data())
+def test_one_overpriced_listing_in_a_consistent_catalogue_is_flagged(parts, base, data):
+    # doubling one listing's price breaks every rule that has a benchmark for it: exactly it is flagged
+    i = data.draw(st.integers(0, len(parts) - 1))
+    flagged = {t for t, _rule, _b in _flags(_consistent_rows(parts, base, bumped=i))}
+    assert flagged == ({f"L{i:04d}"} if _has_benchmark(parts, i) else set())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    parts=st.lists(one_generic_parts, min_size=2, max_size=10),
+    base=st.integers(1, 50),
+    scale=st.sampled_from([2, 10, 7]),
+    data=st.data(),
+)
+def test_scaling_keeps_the_flags_that_must_appear(parts, base, scale, data):
+    i = data.draw(st.integers(0, len(parts) - 1))
+    flags = _flags(_consistent_rows(parts, base, bumped=i))
+    assert flags == _flags(_consistent_rows(parts, base, bumped=i, scale=scale))
+    assert bool(flags) == _has_benchmark(parts, i)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    a=st.tuples(st.sampled_from(["5mg", "10mg", "15mg", "0.1g"]), st.integers(1, 60), st.integers(1, 100_000)),
+    b=st.tuples(st.sampled_from(["5mg", "10mg", "15mg", "0.1g"]), st.integers(1, 60), st.integers(1, 100_000)),
+)
+def test_an_inconsistent_same_maker_pair_is_flagged_exactly_one_way(a, b):
+    # two evaluated listings of one maker: SAME_MAKER_SPEC is the only rule; each is flagged exactly
+    # when its price is above the limit converted from the other (the limit-price function)
+    from catalogue.specs import parse_strength
+    from pricing.engine.conversion import conversion_factor, limit_price
+
+    (spec_a, n_a, c_a), (spec_b, n_b, c_b) = a, b
+    if (parse_strength(spec_a).norm, n_a) == (parse_strength(spec_b).norm, n_b):
+        return
+    rows = [_row(0, "甲药", spec_a, n_a, "甲厂", "过评", Decimal(c_a) / 100)]
+    rows.append(_row(1, "甲药", spec_b, n_b, "甲厂", "过评", Decimal(c_b) / 100))
+
+    def limit(t, o):
+        (s_t, n_t, _c), (s_o, n_o, c_o) = t, o
+        q_t, q_o = parse_strength(s_t).content, parse_strength(s_o).content
+        same = parse_strength(s_t).norm == parse_strength(s_o).norm
+        factor = conversion_factor(
+            k=None if same else Fraction("1.7"),
+            q_target=Fraction(q_t),
+            q_bench=Fraction(q_o),
+            k_pack=Fraction(2),
+            n_target=n_t,
+            n_bench=n_o,
+        )
+        return limit_price(Decimal(c_o) / 100, factor, n_t, n_o)
+
+    expected = set()  # (a limit that rounds to 0.00 raises no flag)
+    if 0 < limit(a, b) < Decimal(c_a) / 100:
+        expected.add(("L0000", "SAME_MAKER_SPEC", "L0001"))
+    if 0 < limit(b, a) < Decimal(c_b) / 100:
+        expected.add(("L0001", "SAME_MAKER_SPEC", "L0000"))
+    assert len(expected) <= 1
+    assert _flags(rows) == expected
