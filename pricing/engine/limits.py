@@ -21,7 +21,6 @@ from pricing.engine.conversion import (
     multiply,
     severity,
     significant,
-    to_decimal,
 )
 
 
@@ -37,12 +36,18 @@ class Side:
 @dataclass(frozen=True)
 class Evaluation:
     converted: Decimal  # u_b→t, 10 decimals
-    converted_exact: Number
+    exact_parts: tuple[int, int] | Decimal  # u_b→t exactly: (numerator, denominator) or an exact Decimal
     limit: Decimal
     ratio: Decimal
     severity: str
     flagged: bool
     factors: dict
+
+    @property
+    def converted_exact(self) -> Number:
+        """u_b→t exactly (the Fraction is built on demand: its gcd is most of a flag's arithmetic)."""
+        parts = self.exact_parts
+        return Fraction(*parts) if isinstance(parts, tuple) else parts
 
 
 def _fmt_price(value: Decimal) -> str:
@@ -87,14 +92,16 @@ def _half_up(a: int, b: int) -> int:
     return (2 * a + b) // (2 * b)
 
 
-def _limit_parts(bench_price: Decimal, n_b: int, n_t: int, factor: Number) -> tuple[Decimal, Number, int]:
-    """(converted unit price at 10 dp, converted exact, limit price in integer cents)."""
+def _limit_parts(
+    bench_price: Decimal, n_b: int, n_t: int, factor: Number
+) -> tuple[Decimal, tuple[int, int] | Decimal, int]:
+    """(converted unit price at 10 dp, converted exact as (num, den) or Decimal, limit price in integer cents)."""
     if isinstance(factor, Fraction):
         pb = _frac(bench_price)
         num = pb.numerator * factor.numerator
         den = pb.denominator * factor.denominator * n_b
         converted = Decimal(_half_up(num * 10**10, den)).scaleb(-10)
-        return converted, Fraction(num, den), _half_up(num * n_t * 100, den)
+        return converted, (num, den), _half_up(num * n_t * 100, den)
     with localcontext() as ctx:
         ctx.prec = PRECISION
         exact = bench_price * factor / n_b
@@ -126,7 +133,7 @@ def evaluate_pair(
         target.n,
         bench.n,
     )
-    converted, converted_exact, cents = _limit_parts(bench.price, bench.n, target.n, factor)
+    converted, exact, cents = _limit_parts(bench.price, bench.n, target.n, factor)
     formula = f"{_fmt_price(bench.price)}"
     if kind in ("content", "volume") and info["exponent"] != "0":
         formula += f" × {_str(k)}^{info['exponent']}"
@@ -148,7 +155,7 @@ def evaluate_pair(
         "factor": info["factor"],
         "limit_formula": formula,
     }
-    return _finish(target, converted, converted_exact, cents, factors, tolerance_abs, tolerance_rel, bands)
+    return _finish(target, converted, exact, cents, factors, tolerance_abs, tolerance_rel, bands)
 
 
 def evaluate_reference(
@@ -162,9 +169,11 @@ def evaluate_reference(
     bands: list[tuple[Decimal, str]],
 ) -> Evaluation:
     """四同: the limit price is the lowest pack price of the same product in another province."""
-    cents = _half_up(_frac(min_price).numerator * 100, _frac(min_price).denominator)
-    converted_exact = _frac(min_price) / target.n
-    converted = to_decimal(converted_exact, 10)
+    price = _frac(min_price)
+    cents = _half_up(price.numerator * 100, price.denominator)
+    # P / n half-up to 10 decimals in integers (what to_decimal(Fraction(P) / n, 10) gives, without the gcd)
+    exact = (price.numerator, price.denominator * target.n)
+    converted = Decimal(_half_up(exact[0] * 10**10, exact[1])).scaleb(-10)
     factors = {
         "kind": "reference",
         "k": "",
@@ -181,13 +190,13 @@ def evaluate_reference(
         "limit_formula": f"{_fmt_price(min_price)}",
         "province": province,
     }
-    return _finish(target, converted, converted_exact, cents, factors, tolerance_abs, tolerance_rel, bands)
+    return _finish(target, converted, exact, cents, factors, tolerance_abs, tolerance_rel, bands)
 
 
 def _finish(
     target: Side,
     converted: Decimal,
-    converted_exact: Number,
+    exact: tuple[int, int] | Decimal,
     cents: int,
     factors: dict,
     tolerance_abs: Decimal,
@@ -207,7 +216,7 @@ def _finish(
         r = Decimal(_half_up(pt.numerator * 1_000_000, pt.denominator * cents)).scaleb(-4)
     return Evaluation(
         converted=converted,
-        converted_exact=converted_exact,
+        exact_parts=exact,
         limit=limit,
         ratio=r,
         severity=severity(r, bands),
