@@ -236,7 +236,9 @@ def sibling_pairs(
     return pd.DataFrame({"target": t_index[ok], "bench": bench[ok].astype(np.int64)})
 
 
-def evaluate_one(cols: Columns, t: int, b: int, params: RuleParams) -> Evaluation:
+def evaluate_one(
+    cols: Columns, t: int, b: int, params: RuleParams, bands: list[tuple[Decimal, str]] | None = None
+) -> Evaluation:
     if cols.spec[t] == cols.spec[b] or cols.kind[t] == "u":
         kind = "identical"
     else:
@@ -252,7 +254,7 @@ def evaluate_one(cols: Columns, t: int, b: int, params: RuleParams) -> Evaluatio
         k_pack=params.k_pack,
         tolerance_abs=params.tolerance_abs,
         tolerance_rel=params.tolerance_rel,
-        bands=params.bands,
+        bands=params.bands if bands is None else bands,
     )
 
 
@@ -291,9 +293,10 @@ def evaluate(df: pd.DataFrame, pairs: pd.DataFrame, params: RuleParams, rule_cod
         return pd.DataFrame(columns=FLAG_COLUMNS)
     pairs = pairs[possibly_flagged(df, pairs, params)]
     cols = _columns(df)
+    bands = params.bands  # a fresh list per access: once, not once per pair
     rows = []
     for t, b in zip(pairs["target"].tolist(), pairs["bench"].tolist(), strict=True):
-        ev = evaluate_one(cols, t, b, params)
+        ev = evaluate_one(cols, t, b, params, bands)
         if ev.flagged:
             rows.append((rule_code, t, b, None, "", ev))
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
