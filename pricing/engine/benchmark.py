@@ -219,10 +219,11 @@ def sibling_pairs(
     near_count = np.add.reduceat(within.astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
     clear = (near_count <= 1) | ((near_count == 2) & (v_sorted[starts] < v2 * (1 - EPS)))
     for i in np.flatnonzero(has2 & ~clear):
-        lo, hi, n_near = starts[i], starts[i] + sizes[i], int(near_count[i])
+        lo, n_near = starts[i], int(near_count[i])
         rows = [int(r) for r in rows_sorted[lo : lo + n_near]]
         ordered = exact_order(cols, rows, params)
-        kid_of = dict(zip(rows_sorted[lo:hi].tolist(), kids_sorted[lo:hi].tolist(), strict=True))
+        # `ordered` holds only the near rows: their keys are all that is looked up
+        kid_of = dict(zip(rows, kids_sorted[lo : lo + n_near].tolist(), strict=True))
         first_row[i], first_kid[i] = ordered[0], kid_of[ordered[0]]
         second_row[i], second_kid[i] = ordered[1], kid_of[ordered[1]]
     pos = pd.Series(np.arange(len(sids)), index=sids)

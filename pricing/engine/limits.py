@@ -83,8 +83,9 @@ def _factor(
 
 
 @lru_cache(maxsize=1_000_000)
-def _frac(value: Decimal) -> Fraction:
-    return Fraction(value)
+def _ratio(value: Decimal) -> tuple[int, int]:
+    """(numerator, denominator) in lowest terms: Fraction(value)'s, without building the Fraction."""
+    return value.as_integer_ratio()
 
 
 def _half_up(a: int, b: int) -> int:
@@ -97,9 +98,9 @@ def _limit_parts(
 ) -> tuple[Decimal, tuple[int, int] | Decimal, int]:
     """(converted unit price at 10 dp, converted exact as (num, den) or Decimal, limit price in integer cents)."""
     if isinstance(factor, Fraction):
-        pb = _frac(bench_price)
-        num = pb.numerator * factor.numerator
-        den = pb.denominator * factor.denominator * n_b
+        pb_num, pb_den = _ratio(bench_price)
+        num = pb_num * factor.numerator
+        den = pb_den * factor.denominator * n_b
         converted = Decimal(_half_up(num * 10**10, den)).scaleb(-10)
         return converted, (num, den), _half_up(num * n_t * 100, den)
     with localcontext() as ctx:
@@ -169,10 +170,10 @@ def evaluate_reference(
     bands: list[tuple[Decimal, str]],
 ) -> Evaluation:
     """四同: the limit price is the lowest pack price of the same product in another province."""
-    price = _frac(min_price)
-    cents = _half_up(price.numerator * 100, price.denominator)
+    p_num, p_den = _ratio(min_price)
+    cents = _half_up(p_num * 100, p_den)
     # P / n half-up to 10 decimals in integers (what to_decimal(Fraction(P) / n, 10) gives, without the gcd)
-    exact = (price.numerator, price.denominator * target.n)
+    exact = (p_num, p_den * target.n)
     converted = Decimal(_half_up(exact[0] * 10**10, exact[1])).scaleb(-10)
     factors = {
         "kind": "reference",
@@ -204,16 +205,16 @@ def _finish(
     bands: list[tuple[Decimal, str]],
 ) -> Evaluation:
     """Flag decision P_t > L_t·(1 + rel) + abs and the ratio, in exact integers/fractions."""
-    pt = _frac(target.price)
+    pt_num, pt_den = _ratio(target.price)
     limit = Decimal(cents).scaleb(-2)
     if cents <= 0:
         flagged, r = False, Decimal(0)
     else:
         if tolerance_abs == 0 and tolerance_rel == 0:
-            flagged = pt.numerator * 100 > cents * pt.denominator
+            flagged = pt_num * 100 > cents * pt_den
         else:
             flagged = exceeds(target.price, limit, tolerance_abs, tolerance_rel)
-        r = Decimal(_half_up(pt.numerator * 1_000_000, pt.denominator * cents)).scaleb(-4)
+        r = Decimal(_half_up(pt_num * 1_000_000, pt_den * cents)).scaleb(-4)
     return Evaluation(
         converted=converted,
         exact_parts=exact,
