@@ -276,13 +276,15 @@ def csv_field_column(values: np.ndarray) -> np.ndarray:
 
 def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray) -> None:
     """One executemany of the chunk with the values `bulk_create` would send (no model instances):
-    Decimal objects for the decimal columns (the driver stores their text), the JSON column re-encoded
-    as Django's JSONField encodes it, Python bools/ints/None."""
+    for the decimal columns the text of their Decimal (what the driver's adapter binds for a Decimal),
+    the JSON column re-encoded as Django's JSONField encodes it, Python bools/ints/None."""
     columns = []
     for field in LISTING_FIELDS:
         values = part[field].to_numpy()
         if field in _DECIMAL_FIELDS:
-            values = map_unique(values, _to_decimal)
+            # the text the driver's Decimal adapter (str) would bind, made once per distinct value
+            # instead of one adapter call per cell
+            values = map_unique(values, _decimal_text)
         elif field == "extra":
             values = map_unique(values, _json_field_text)
         columns.append(values.tolist())
@@ -296,6 +298,11 @@ def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarr
 
 def _to_decimal(text: object) -> Decimal | None:
     return None if text is None or text != text else Decimal(text)
+
+
+def _decimal_text(text: object) -> str | None:
+    value = _to_decimal(text)
+    return None if value is None else str(value)
 
 
 _EXTRA = Listing._meta.get_field("extra")

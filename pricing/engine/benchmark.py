@@ -218,10 +218,11 @@ def sibling_pairs(
     near_count = np.add.reduceat(within.astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
     clear = (near_count <= 1) | ((near_count == 2) & (v_sorted[starts] < v2 * (1 - EPS)))
     for i in np.flatnonzero(has2 & ~clear):
-        lo, hi, n_near = starts[i], starts[i] + sizes[i], int(near_count[i])
+        lo, n_near = starts[i], int(near_count[i])
         rows = [int(r) for r in rows_sorted[lo : lo + n_near]]
         ordered = exact_order(cols, rows, params)
-        kid_of = dict(zip(rows_sorted[lo:hi].tolist(), kids_sorted[lo:hi].tolist(), strict=True))
+        # `ordered` holds only the near rows: their keys are all that is looked up
+        kid_of = dict(zip(rows, kids_sorted[lo : lo + n_near].tolist(), strict=True))
         first_row[i], first_kid[i] = ordered[0], kid_of[ordered[0]]
         second_row[i] = ordered[1]
     pos = pd.Series(np.arange(len(sids)), index=sids)
@@ -235,7 +236,9 @@ def sibling_pairs(
     return pd.DataFrame({"target": t_index[ok], "bench": bench[ok].astype(np.int64)})
 
 
-def evaluate_one(cols: Columns, t: int, b: int, params: RuleParams) -> Evaluation:
+def evaluate_one(
+    cols: Columns, t: int, b: int, params: RuleParams, bands: list[tuple[Decimal, str]] | None = None
+) -> Evaluation:
     """evaluate_pair for one (target, benchmark) of one comparison class; for identical specs
     evaluate_pair itself ignores K, the quantities and the unit."""
     if cols.spec[t] == cols.spec[b] or cols.kind[t] == "u":
@@ -251,7 +254,7 @@ def evaluate_one(cols: Columns, t: int, b: int, params: RuleParams) -> Evaluatio
         k_pack=params.k_pack,
         tolerance_abs=params.tolerance_abs,
         tolerance_rel=params.tolerance_rel,
-        bands=params.bands,
+        bands=params.bands if bands is None else bands,
     )
 
 
@@ -290,9 +293,10 @@ def evaluate(df: pd.DataFrame, pairs: pd.DataFrame, params: RuleParams, rule_cod
         return pd.DataFrame(columns=FLAG_COLUMNS)
     pairs = pairs[possibly_flagged(df, pairs, params)]
     cols = _columns(df)
+    bands = params.bands  # a fresh list per access: once, not once per pair
     rows = []
     for t, b in zip(pairs["target"].tolist(), pairs["bench"].tolist(), strict=True):
-        ev = evaluate_one(cols, t, b, params)
+        ev = evaluate_one(cols, t, b, params, bands)
         if ev.flagged:
             rows.append((rule_code, t, b, None, "", ev))
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)

@@ -7,6 +7,7 @@ PostgreSQL, executemany elsewhere. The caller (pricing.services.run_detection) o
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Callable, Iterator
@@ -342,7 +343,7 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
     sql = f"INSERT INTO {table} ({', '.join(COPY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(COPY_COLUMNS))})"
     head, tail = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]
     batch: list[tuple] = []
-    with connection.cursor() as cur:
+    with connection.cursor() as cur, _large_page_cache(cur):
         for row in rows:
             batch.append(
                 (
@@ -362,6 +363,19 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
         if batch:
             cur.executemany(sql, batch)
     return count
+
+
+@contextlib.contextmanager
+def _large_page_cache(cur) -> Iterator[None]:
+    """SQLite: a 256 MB page cache while the flags go in (the default 2,000 pages spill the dirty pages
+    of pricing_flag's indexes to the WAL before the commit). Allowed inside a transaction; restored."""
+    cur.execute("PRAGMA cache_size")
+    previous = int(cur.fetchone()[0])
+    cur.execute("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        cur.execute(f"PRAGMA cache_size = {previous}")
 
 
 def detect(

@@ -210,3 +210,27 @@ def test_an_inconsistent_same_maker_pair_is_flagged_exactly_one_way(a, b):
         expected.add(("L0001", "SAME_MAKER_SPEC", "L0000"))
     assert len(expected) <= 1
     assert _flags(rows) == expected
+
+
+@given(
+    price=st.decimals(min_value=Decimal("0"), max_value=Decimal("99999"), places=4, allow_nan=False),
+    n=st.integers(1, 5000),
+    n_reference=st.one_of(st.none(), st.integers(1, 5000)),
+)
+def test_reference_evaluation_is_the_exact_fraction(price, n, n_reference):
+    """四同: the integer shortcut stores what the Fraction arithmetic gives (value and representation)."""
+    from pricing.engine.conversion import to_decimal
+    from pricing.engine.limits import Side, evaluate_reference
+
+    ev = evaluate_reference(
+        target=Side(Decimal("12.34"), n),
+        min_price=price,
+        province="江苏省",
+        n_reference=n_reference,
+        tolerance_abs=PARAMS.tolerance_abs,
+        tolerance_rel=PARAMS.tolerance_rel,
+        bands=PARAMS.bands,
+    )
+    expected = to_decimal(Fraction(price) / n, 10)
+    assert ev.converted == expected and str(ev.converted) == str(expected)
+    assert ev.converted_exact == Fraction(price) / n

@@ -58,6 +58,7 @@ def find(listings: pd.DataFrame, refs: pd.DataFrame, params: RuleParams) -> pd.D
     ref_label, ref_price = refs.index.to_numpy(), refs["price"].to_numpy()
     ref_prov, ref_n = refs["province"].to_numpy(), refs["n"].to_numpy()
     t_price, t_n = listings["price"].to_numpy(), listings["n"].to_numpy()
+    bands = params.bands  # a fresh list per access: once, not once per flag
     rows = []
     for t, r, sure in zip(target.tolist(), ref_at.tolist(), flagged.tolist(), strict=True):
         if sure is not None and not sure:
@@ -69,7 +70,7 @@ def find(listings: pd.DataFrame, refs: pd.DataFrame, params: RuleParams) -> pd.D
             n_reference=int(ref_n[r]) or None,
             tolerance_abs=params.tolerance_abs,
             tolerance_rel=params.tolerance_rel,
-            bands=params.bands,
+            bands=bands,
         )
         if ev.flagged:
             rows.append((CODE, t, None, ref_label[r], ref_prov[r], ev))
