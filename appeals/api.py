@@ -55,7 +55,8 @@ class NoticeFlagViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["round", "status", "rule_code", "severity"]
 
     def get_queryset(self):
-        return selectors.visible_flags(self.request.user).order_by("round_id", "-ratio", "id")
+        flags = selectors.visible_flags(self.request.user).order_by("round_id", "-ratio", "id")
+        return selectors.with_binding_limit(flags)
 
 
 class AppealViewSet(

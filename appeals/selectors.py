@@ -4,7 +4,7 @@ final rounds, and its own appeals and evidence; regulators and admins see everyt
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Case, Count, Prefetch, Q, QuerySet, When
 
 from pricing.models import CorrectionRound, Flag, FlagStatus, RoundStatus
 
@@ -101,3 +101,17 @@ def appeal_queue(user: Any, *, round_id: Any = None, status: str = "", grounds: 
     if company_id:
         qs = qs.filter(company_id=company_id)
     return qs.order_by("submitted_at", "id")
+
+
+def with_binding_limit(flags: QuerySet[Flag]) -> QuerySet[Flag]:
+    """Annotate `binding_limit_price`: the listing's 执行限价 as the manufacturer is bound by it —
+    the final list's once the round's final list is published, the confirmed flags' before
+    (notices.binding_scope, as one SQL expression per row). Null when nothing binds the listing."""
+    from pricing.review.binding import binding_limit_expression
+
+    return flags.annotate(
+        binding_limit_price=Case(
+            When(round__status=RoundStatus.FINAL, then=binding_limit_expression("final")),
+            default=binding_limit_expression("confirmed"),
+        )
+    )

@@ -29,6 +29,13 @@ class NoticeFlagSerializer(serializers.ModelSerializer):
         source="benchmark_listing.listing_code", read_only=True, default=None
     )
     effective_limit_price = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    binding_limit_price = serializers.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        help_text="执行限价: the listing's binding limit (final list once published, else its confirmed flags)",
+    )
     explanation = serializers.SerializerMethodField()
 
     class Meta:
@@ -37,7 +44,7 @@ class NoticeFlagSerializer(serializers.ModelSerializer):
             "id", "round", "round_title", "appeal_deadline", "rule_code", "listing_code", "generic_name",
             "dosage_form", "strength", "pack_quantity", "manufacturer_name", "benchmark_listing_code",
             "benchmark_province", "target_price", "limit_price", "adjusted_limit_price", "effective_limit_price",
-            "ratio", "severity", "status",
+            "binding_limit_price", "ratio", "severity", "status",
         ] + ["explanation"]  # fmt: skip
         read_only_fields = fields
 

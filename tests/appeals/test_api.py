@@ -168,3 +168,37 @@ def test_concurrent_decisions_one_200_one_409_single_audit(maker_a, regulator, a
     a.refresh_from_db()
     assert loser["current"]["status"] == a.status and a.status in ("partial", "accepted")
     assert AuditEvent.objects.filter(action__startswith="appeal.decide", object_id=str(a.pk)).count() == 1
+
+
+FLAGS = reverse("appeals_api:flag-list")
+
+
+@pytest.mark.django_db
+def test_flags_api_gives_each_flag_its_listings_binding_limit(client, maker_a, admin_user, flag_a, flag_b):
+    """执行限价 over the API: two confirmed flags on one listing both report the lower limit; once the
+    final list is published, the value the final list froze (an adjusted limit included)."""
+    from decimal import Decimal
+
+    from appeals.publication import publish_final_list
+    from pricing.models import CorrectionRound, Flag
+    from tests.factories import FlagFactory
+
+    Flag.objects.filter(pk=flag_a.pk).update(limit_price=Decimal("5.70"))
+    second = FlagFactory(
+        round=flag_a.round, listing=flag_a.listing, rule_code="SAME_MAKER_SPEC", status="confirmed",
+        limit_price=Decimal("2.96"),
+    )  # fmt: skip
+    client.force_login(maker_a)
+    rows = {r["id"]: r for r in client.get(FLAGS).json()["results"]}
+    assert set(rows) == {flag_a.pk, second.pk}  # 乙's flag is not 甲's business
+    assert {r["binding_limit_price"] for r in rows.values()} == {"2.96"}
+    assert (rows[flag_a.pk]["limit_price"], rows[second.pk]["limit_price"]) == ("5.70", "2.96")
+
+    Flag.objects.filter(pk=flag_a.pk).update(adjusted_limit_price=Decimal("4.00"))  # a decided value binds
+    assert {r["binding_limit_price"] for r in client.get(FLAGS).json()["results"]} == {"4.00"}
+
+    CorrectionRound.objects.filter(pk=flag_a.round_id).update(status="closed")
+    publish_final_list(flag_a.round_id, user=admin_user)
+    Flag.objects.filter(pk=flag_a.pk).update(adjusted_limit_price=Decimal("3.00"))  # after publication: frozen
+    final_rows = client.get(FLAGS).json()["results"]
+    assert {r["binding_limit_price"] for r in final_rows} == {"4.00"}
