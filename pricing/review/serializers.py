@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -198,7 +199,13 @@ class ConflictSerializer(serializers.Serializer):
 class PublishRequestSerializer(serializers.Serializer):
     """`deadline`: an ISO date (ends 23:59:59.999999 Asia/Shanghai) or datetime (naive = Asia/Shanghai)."""
 
-    deadline = serializers.CharField()
+    deadline = serializers.CharField(required=False)
+    deadline_working_days = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=60,
+        help_text=_("或：自今日起的工作日数（节假日与调休按 chinesecalendar），与 deadline 二选一"),
+    )
     notice_text = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
     defer_pending = serializers.BooleanField(
         required=False, default=False, help_text=_("将待审核记录转入下一批次（须与 expected_pending 一起提交）")
@@ -211,6 +218,18 @@ class PublishRequestSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"expected_pending": _("转入下一批次须确认待审核记录数 expected_pending。")}
             )
+        days = attrs.pop("deadline_working_days", None)
+        if ("deadline" in attrs) == (days is not None):
+            raise serializers.ValidationError(
+                {"deadline": _("请填写申诉截止时间 deadline，或工作日数 deadline_working_days（二选一）。")}
+            )
+        if days is not None:
+            from compliance.workdays import CalendarRangeError, add_working_days
+
+            try:
+                attrs["deadline"] = add_working_days(timezone.localdate(), days)
+            except CalendarRangeError as exc:
+                raise serializers.ValidationError({"deadline_working_days": str(exc)}) from None
         return attrs
 
     def validate_deadline(self, value: str) -> dt.date | dt.datetime:

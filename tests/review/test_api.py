@@ -130,3 +130,18 @@ def test_endpoints_documented_in_openapi(client, regulator):
     assert "post" in paths["/api/pricing/review/rounds/{id}/publish/"]
     params = {p["name"] for p in paths["/api/pricing/review/flags/"]["get"]["parameters"]}
     assert {"round", "severity", "rule", "q", "sort"} <= params
+
+
+@time_machine.travel(dt.datetime(2026, 9, 30, 2, 0, tzinfo=dt.UTC), tick=False)  # Wednesday 10:00 in Beijing
+def test_publish_with_a_working_day_window_skips_national_day(regulator, admin_user, flag_a):
+    """"3 个工作日" from 30 Sep 2026: 1–7 Oct are holidays, 10 Oct (a Saturday) is a make-up working day."""
+    url = f"{BASE}/rounds/{flag_a.round_id}/publish/"
+    _client(regulator).post(f"{BASE}/flags/{flag_a.pk}/decide/", {"action": "confirm", "expected_version": 0})
+    admin = _client(admin_user)
+    both = admin.post(url, {"deadline": "2026-10-20", "deadline_working_days": 3}, format="json")
+    neither = admin.post(url, {"notice_text": "x"}, format="json")
+    assert both.status_code == neither.status_code == 400 and "二选一" in both.json()["deadline"][0]
+    assert admin.post(url, {"deadline_working_days": 0}, format="json").status_code == 400
+    response = admin.post(url, {"deadline_working_days": 3}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["appeal_deadline"] == "2026-10-10T23:59:59.999999+08:00"
