@@ -435,6 +435,22 @@ def _partial_limits(
     return (shared.pop() if len(shared) == 1 else None), out
 
 
+def _outcome_limits(
+    appeal: Appeal, to_status: str, new_limit_price: Any, new_limits: dict[Any, Any] | None
+) -> tuple[list[AppealFlag], Decimal | None, dict[int, Decimal | None]]:
+    """The appeal's active flag links (locked) and, for 部分采纳, the validated new limits."""
+    links = list(
+        AppealFlag.objects.select_for_update()
+        .select_related("flag__listing", "flag__round__rule_set")
+        .filter(appeal=appeal, active=True)
+        .order_by("flag_id")
+    )
+    if to_status != AppealStatus.PARTIAL:
+        return links, None, {}
+    price, limits = _partial_limits([link.flag for link in links], new_limit_price, new_limits)
+    return links, price, limits
+
+
 def decide(
     appeal_id: Any,
     *,
@@ -462,16 +478,7 @@ def decide(
                 _("该申诉已处理为「%(s)s」，如需变更请使用「改判」并填写理由。") % {"s": appeal.get_status_display()}
             )
         check_transition(appeal.status, to_status)
-        links = list(
-            AppealFlag.objects.select_for_update()
-            .select_related("flag__listing", "flag__round__rule_set")
-            .filter(appeal=appeal, active=True)
-            .order_by("flag_id")
-        )
-        flags = [link.flag for link in links]
-        price, limits = (
-            _partial_limits(flags, new_limit_price, new_limits) if to_status == AppealStatus.PARTIAL else (None, {})
-        )
+        links, price, limits = _outcome_limits(appeal, to_status, new_limit_price, new_limits)
         before_state = snapshot(appeal)
         before = _transition(appeal, to_status)
         appeal.decided_by, appeal.decided_at = user, timezone.now()
@@ -522,16 +529,7 @@ def revise_decision(
             raise AppealError(_("最终纠偏清单已发布，不能再改判。"))
         if appeal.status not in DECIDED:
             raise AppealError(_("只有已处理的申诉可以改判（当前：%(s)s）。") % {"s": appeal.get_status_display()})
-        links = list(
-            AppealFlag.objects.select_for_update()
-            .select_related("flag__listing", "flag__round__rule_set")
-            .filter(appeal=appeal, active=True)
-            .order_by("flag_id")
-        )
-        flags = [link.flag for link in links]
-        price, limits = (
-            _partial_limits(flags, new_limit_price, new_limits) if to_status == AppealStatus.PARTIAL else (None, {})
-        )
+        links, price, limits = _outcome_limits(appeal, to_status, new_limit_price, new_limits)
         unchanged = to_status == appeal.status and all(
             link.new_limit_price == limits.get(link.flag_id) for link in links
         )
