@@ -288,7 +288,7 @@ def test_redis_down_during_upload_round_export_and_decision_then_back_empty_all_
             export = client.post(f"/api/pricing/engine/rounds/{done_round.pk}/exports/",
                                  {"format": "csv", "status": "all"}, "application/json")  # fmt: skip
             decision = client.post(f"/api/appeals/appeals/{appeal.pk}/decide/",
-                                   {"outcome": "upheld", "reason": "", "lock_version": appeal.lock_version},
+                                   {"outcome": "upheld", "reason": "材料不足", "lock_version": appeal.lock_version},
                                    "application/json")  # fmt: skip
             answers = [r.status_code for r in (upload, new_round, export, decision)]
             assert answers == [202, 202, 202, 202], [r.content[:300] for r in (upload, new_round, export, decision)]
