@@ -134,7 +134,7 @@ def test_endpoints_documented_in_openapi(client, regulator):
 
 @time_machine.travel(dt.datetime(2026, 9, 30, 2, 0, tzinfo=dt.UTC), tick=False)  # Wednesday 10:00 in Beijing
 def test_publish_with_a_working_day_window_skips_national_day(regulator, admin_user, flag_a):
-    """"3 个工作日" from 30 Sep 2026: 1–7 Oct are holidays, 10 Oct (a Saturday) is a make-up working day."""
+    """ "3 个工作日" from 30 Sep 2026: 1–7 Oct are holidays, 10 Oct (a Saturday) is a make-up working day."""
     url = f"{BASE}/rounds/{flag_a.round_id}/publish/"
     _client(regulator).post(f"{BASE}/flags/{flag_a.pk}/decide/", {"action": "confirm", "expected_version": 0})
     admin = _client(admin_user)
