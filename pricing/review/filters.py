@@ -74,5 +74,16 @@ class FlagFilter(django_filters.FilterSet):
         lookup = "generic_name__icontains" if value.upper() != value.lower() else "generic_name__contains"
         return queryset.filter(Q(**{lookup: value}) | Q(listing_id__in=codes))
 
+    def active(self) -> dict[str, Any] | None:
+        """The filters that narrow the list (cleaned, non-empty; the sort order is not one), or
+        None when the form is invalid (the list then shows what the valid fields select)."""
+        if not self.form.is_valid():
+            return None
+        return {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if name != "sort" and value not in django_filters.constants.EMPTY_VALUES
+        }
+
     def order(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
         return queryset.order_by(*SORTS.get(value, SORTS["-ratio"]))

@@ -257,21 +257,49 @@ def _quantities(target: Listing, other: Listing) -> tuple[str, Decimal | None, D
     return None
 
 
+# the comparison group's columns: its table, its chart and the spec comparison (`_quantities`)
+GROUP_COLUMNS = (
+    "id",
+    "listing_code",
+    "manufacturer_name",
+    "dosage_form",
+    "strength",
+    "strength_norm",
+    "content_value",
+    "content_unit",
+    "volume_ml",
+    "pack_quantity",
+    "quality_tier",
+    "tier_class",
+    "vbp_selected",
+    "listed_price",
+    "unit_price",
+)
+
+
 def comparison_group(flag: Flag) -> list[dict]:
     """Every active listing of the target's group in the round's catalogue version, with its unit
-    price converted to the target's spec (None when not comparable)."""
+    price converted to the target's spec (None when not comparable), and the table's cells as
+    display text (`*_text`: the `floatformat`/`yesno` text the template used to compute per cell)."""
     from pricing.engine.conversion import conversion_factor, converted_unit_price, round_half_up
+    from pricing.review.display import decimal_separator, fixed, yes_no
 
     target = flag.listing
     params = flag.round.rule_set.params
     k_by_kind = {"content": params.get("k_content", "1.7"), "volume": params.get("k_volume", "1.9")}
     k_pack = Fraction(str(params.get("k_pack", "2")))
-    listings = Listing.objects.filter(
-        version_id=flag.round.catalogue_version_id,
-        generic_name_norm=target.generic_name_norm,
-        form_group=target.form_group,
-        is_active=True,
-    ).order_by("unit_price", "listing_code")[:500]
+    listings = (
+        Listing.objects.filter(
+            version_id=flag.round.catalogue_version_id,
+            generic_name_norm=target.generic_name_norm,
+            form_group=target.form_group,
+            is_active=True,
+        )
+        .only(*GROUP_COLUMNS)
+        .order_by("unit_price", "listing_code")[:500]
+    )
+    sep = decimal_separator()
+    yes, no = yes_no()
     rows = []
     for other in listings:
         q = _quantities(target, other)
@@ -293,6 +321,10 @@ def comparison_group(flag: Flag) -> list[dict]:
                 "converted": converted,
                 "is_target": other.pk == target.pk,
                 "is_benchmark": other.pk == flag.benchmark_listing_id,
+                "vbp_text": yes if other.vbp_selected else no,
+                "listed_price_text": fixed(other.listed_price, 2, sep),
+                "unit_price_text": fixed(other.unit_price, 4, sep),
+                "converted_text": fixed(converted, 4, sep) if converted is not None else None,
             }
         )
     return rows
