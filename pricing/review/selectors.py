@@ -243,7 +243,11 @@ def flag_history(flag: Flag) -> list[dict[str, Any]]:
 
 
 def other_flags_on_listing(flag: Flag) -> QuerySet[Flag]:
-    return Flag.objects.filter(round_id=flag.round_id, listing_id=flag.listing_id).exclude(pk=flag.pk)
+    return (
+        Flag.objects.filter(round_id=flag.round_id, listing_id=flag.listing_id)
+        .exclude(pk=flag.pk)
+        .only("id", "rule_code", "severity", "status", "limit_price", "adjusted_limit_price")
+    )
 
 
 def _quantities(target: Listing, other: Listing) -> tuple[str, Decimal | None, Decimal | None] | None:
@@ -280,7 +284,8 @@ GROUP_COLUMNS = (
 def comparison_group(flag: Flag) -> list[dict]:
     """Every active listing of the target's group in the round's catalogue version, with its unit
     price converted to the target's spec (None when not comparable), and the table's cells as
-    display text (`*_text`: the `floatformat`/`yesno` text the template used to compute per cell)."""
+    plain values and display text (`*_text`: the `floatformat`/`yesno` text the template used to
+    compute per cell), so the template reads dict keys only."""
     from pricing.engine.conversion import conversion_factor, converted_unit_price, round_half_up
     from pricing.review.display import decimal_separator, fixed, yes_no
 
@@ -321,6 +326,12 @@ def comparison_group(flag: Flag) -> list[dict]:
                 "converted": converted,
                 "is_target": other.pk == target.pk,
                 "is_benchmark": other.pk == flag.benchmark_listing_id,
+                "code": other.listing_code,
+                "maker": other.manufacturer_name,
+                "dosage_form": other.dosage_form,
+                "strength": other.strength,
+                "pack_quantity": other.pack_quantity,
+                "tier": f"{other.quality_tier}（{other.tier_class}）",
                 "vbp_text": yes if other.vbp_selected else no,
                 "listed_price_text": fixed(other.listed_price, 2, sep),
                 "unit_price_text": fixed(other.unit_price, 4, sep),

@@ -244,6 +244,7 @@ def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
     context = {
         "round": rnd,
         "filter": flt,
+        "widgets": flt.widgets(),
         "page": page,
         "query": query.urlencode(),
         "full_query": full_query,

@@ -176,3 +176,29 @@ def test_total_follows_each_decision_and_each_new_flag(client, regulator, draft_
     assert _total(client, rid, status="pending") == 5
     # filters the aggregates cannot count still count the flags
     assert _total(client, rid, q=first.generic_name) == expected(generic_name__contains=first.generic_name)
+
+
+def test_filter_widgets_show_the_submitted_values_and_language(client, regulator, draft_round, flag_a, settings):
+    """The filter form's widgets are cached per language and submitted values: each request still
+    shows its own values, its own errors and its own language."""
+    from pricing.review.filters import SORT_LABELS
+
+    client.force_login(regulator)
+    url = reverse("pricing:flag_list", args=[draft_round.pk])
+    pages = {}
+    for term in ("阿莫西林", "头孢", "阿莫西林"):
+        html = pages[term] = client.get(url, {"q": term, "status": "pending"}).content.decode()
+        assert re.search(rf'<input type="text" name="q" value="{term}"', html)
+        assert re.search(r'<option value="pending" selected>', html)
+    html = client.get(url, {"ratio_min": "abc"}).content.decode()
+    assert 'class="error"' in html and 'aria-invalid="true"' in html
+    assert 'aria-invalid="true"' not in client.get(url, {"ratio_min": "2"}).content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = client.get(url, {"q": "头孢", "status": "pending"}).content.decode()  # as the Chinese page above
+    html = pages["头孢"]
+    with translation.override("en"):
+        label = str(SORT_LABELS["-ratio"])
+    with translation.override("zh-hans"):
+        chinese_label = str(SORT_LABELS["-ratio"])
+    assert label != chinese_label and f">{label}</option>" in english
+    assert f">{chinese_label}</option>" in html and f">{chinese_label}</option>" not in english
