@@ -78,7 +78,6 @@ def flag_detail(user: Any, flag_id: int) -> Flag:
         flags_for(user)
         .select_related(
             "round",
-            "round__catalogue_version",
             "round__rule_set",
             "listing",
             "benchmark_listing",
