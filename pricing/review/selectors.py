@@ -290,8 +290,14 @@ def comparison_group(flag: Flag) -> list[dict]:
 
     target = flag.listing
     params = flag.round.rule_set.params
-    k_by_kind = {"content": params.get("k_content", "1.7"), "volume": params.get("k_volume", "1.9")}
+    k_by_kind = {
+        "content": Fraction(str(params.get("k_content", "1.7"))),
+        "volume": Fraction(str(params.get("k_volume", "1.9"))),
+    }
     k_pack = Fraction(str(params.get("k_pack", "2")))
+    # F depends on the kind, the other listing's quantity and its pack (the target's are fixed):
+    # listings of one group share a few specs, so each factor is computed once per page
+    factors: dict[tuple[str, Decimal | None, int], Any] = {}
     listings = (
         Listing.objects.filter(
             version_id=flag.round.catalogue_version_id,
@@ -310,14 +316,17 @@ def comparison_group(flag: Flag) -> list[dict]:
         converted = None
         if q is not None:
             kind, q_t, q_b = q
-            factor = conversion_factor(
-                k=Fraction(str(k_by_kind[kind])) if kind in k_by_kind else None,
-                q_target=Fraction(q_t) if q_t is not None else None,
-                q_bench=Fraction(q_b) if q_b is not None else None,
-                k_pack=k_pack,
-                n_target=target.pack_quantity,
-                n_bench=other.pack_quantity,
-            )
+            key = (kind, q_b, other.pack_quantity)
+            factor = factors.get(key)
+            if factor is None:
+                factor = factors[key] = conversion_factor(
+                    k=k_by_kind.get(kind),
+                    q_target=Fraction(q_t) if q_t is not None else None,
+                    q_bench=Fraction(q_b) if q_b is not None else None,
+                    k_pack=k_pack,
+                    n_target=target.pack_quantity,
+                    n_bench=other.pack_quantity,
+                )
             converted = round_half_up(converted_unit_price(other.listed_price, other.pack_quantity, factor), 4)
         rows.append(
             {
