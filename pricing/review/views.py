@@ -94,8 +94,11 @@ def round_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pricing/round_list.html", {"rounds": rounds})
 
 
-def _round_or_404(request: HttpRequest, round_id: int):
-    return get_object_or_404(selectors.rounds_for(request.user), pk=round_id)
+def _round_or_404(request: HttpRequest, round_id: int, *, related: bool = True):
+    """The round if the user may review it; `related=False` skips joining its catalogue version
+    and rule set (for pages that show neither)."""
+    rounds = selectors.rounds_for(request.user)
+    return get_object_or_404(rounds if related else rounds.select_related(None), pk=round_id)
 
 
 def _round_changes(rnd) -> dict[str, Any] | None:
@@ -228,7 +231,7 @@ class _TwoStepPaginator(Paginator):
 
 @staff_required
 def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
-    rnd = _round_or_404(request, round_id)
+    rnd = _round_or_404(request, round_id, related=False)
     flt = _filtered(request, rnd)
     try:
         per_page = int(request.GET.get("per_page", 50))
