@@ -116,8 +116,8 @@ def stored_flag_count(round_id: int, filters: dict[str, Any]) -> int | None:
     where, params = ["s.round_id = %s"], [round_id]
     for name, value in sorted(filters.items()):
         if name == "manufacturer":
-            if value != int(value):
-                return None
+            if value != int(value) or not -(2**63) <= int(value) < 2**63:
+                return None  # the flag query decides what such an id matches
             value = int(value)
         where.append(f"s.{columns[name]} = %s")
         params.append(value)
