@@ -20,33 +20,6 @@ from django.utils.translation import gettext as _
 from catalogue.models import Listing
 from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
 
-# columns the flag list shows (keep `.only()` and the template in step)
-LIST_COLUMNS = (
-    "id",
-    "round_id",
-    "rule_code",
-    "generic_name",
-    "form_group",
-    "severity",
-    "status",
-    "ratio",
-    "overcharge",
-    "target_price",
-    "limit_price",
-    "adjusted_limit_price",
-    "lock_version",
-    "benchmark_province",
-    "manufacturer__id",
-    "manufacturer__name",
-    "listing__id",
-    "listing__listing_code",
-    "listing__strength",
-    "listing__pack_quantity",
-    "listing__quality_tier",
-    "benchmark_listing__id",
-    "benchmark_listing__listing_code",
-)
-
 
 def _is_staff(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_regulator", False))
@@ -64,13 +37,9 @@ def flags_for(user: Any) -> QuerySet[Flag]:
 
 
 def flag_list(user: Any, round_id: int) -> QuerySet[Flag]:
-    """The list page's base queryset: only the shown columns, joined once."""
-    return (
-        flags_for(user)
-        .filter(round_id=round_id)
-        .select_related("manufacturer", "listing", "benchmark_listing")
-        .only(*LIST_COLUMNS)
-    )
+    """The list page's base queryset, for its filters, sort, count and the page's ids; the shown
+    columns of a page's rows are read by pricing.review.list_rows."""
+    return flags_for(user).filter(round_id=round_id)
 
 
 def flag_detail(user: Any, flag_id: int) -> Flag:
