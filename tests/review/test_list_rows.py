@@ -213,3 +213,51 @@ def test_total_for_odd_manufacturer_ids_matches_the_rows(client, regulator, draf
     # beyond a database integer: what the flag query does (SQLite refuses it: 400, PostgreSQL: none)
     response = client.get(reverse("pricing:flag_list", args=[draft_round.pk]), {"manufacturer": "9" * 20})
     assert response.status_code == 400 or 'id="result-total">0<' in response.content.decode()
+
+
+def test_comparison_group_cells_equal_djangos_filters_and_the_unshared_arithmetic(flag_a):
+    """The detail page's group table: each pre-formatted cell is what `floatformat`/`yesno` printed,
+    and each converted price is what the conversion gives when every row computes its own factor."""
+    from fractions import Fraction
+
+    from django.template.defaultfilters import yesno
+
+    from catalogue.models import Listing
+    from pricing.engine.conversion import conversion_factor, converted_unit_price, round_half_up
+    from pricing.review.selectors import _quantities, comparison_group
+    from tests.factories import ListingFactory
+
+    version = flag_a.round.catalogue_version
+    same = {"version": version, "generic_name": "盐酸法舒地尔注射液", "dosage_form": "注射液"}
+    ListingFactory(**same, strength="5ml:60mg", pack_quantity=3, vbp_selected=True, listed_price=Decimal("123.455"))
+    ListingFactory(**same, strength="5ml:60mg", pack_quantity=3, listed_price=Decimal("99.9950"))
+    ListingFactory(**same, strength="2ml:30mg", pack_quantity=10, listed_price=Decimal("48.3"))
+    ListingFactory(**same, strength="适量", pack_quantity=1, listed_price=Decimal("7"))  # not comparable
+    flag = type(flag_a).objects.select_related("listing", "round__rule_set").get(pk=flag_a.pk)
+    # a pack factor K_p ≠ 2, so that packs change the conversion (with K_p = 2 that term is 1)
+    flag.round.rule_set.params = {**flag.round.rule_set.params, "k_pack": "1.9"}
+    rows = comparison_group(flag)
+    params = flag.round.rule_set.params
+    k = {"content": params.get("k_content", "1.7"), "volume": params.get("k_volume", "1.9")}
+    assert len(rows) == 6 and any(r["converted"] is None for r in rows) and any(r["vbp_text"] == "是" for r in rows)
+    for row in rows:
+        listing = Listing.objects.get(pk=row["listing"].pk)
+        assert row["listed_price_text"] == floatformat(listing.listed_price, 2)
+        assert row["unit_price_text"] == floatformat(listing.unit_price, 4)
+        assert row["vbp_text"] == yesno(listing.vbp_selected, "是,否")
+        assert row["tier"] == f"{listing.quality_tier}（{listing.tier_class}）"
+        q = _quantities(flag.listing, listing)
+        if q is None:
+            assert row["converted"] is None and row["converted_text"] is None
+            continue
+        kind, q_t, q_b = q
+        factor = conversion_factor(
+            k=Fraction(str(k[kind])) if kind in k else None,
+            q_target=Fraction(q_t) if q_t is not None else None,
+            q_bench=Fraction(q_b) if q_b is not None else None,
+            k_pack=Fraction(str(params.get("k_pack", "2"))),
+            n_target=flag.listing.pack_quantity,
+            n_bench=listing.pack_quantity,
+        )
+        expected = round_half_up(converted_unit_price(listing.listed_price, listing.pack_quantity, factor), 4)
+        assert row["converted"] == expected and row["converted_text"] == floatformat(expected, 4)
