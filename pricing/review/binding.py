@@ -161,7 +161,10 @@ def binding_limits(
     if ids is not None:
         flags = flags.filter(listing_id__in=ids)
     flags = flags.only("id", "listing_id", "rule_code", "target_price", "limit_price", "adjusted_limit_price")
-    return _group((f.listing_id, f.target_price, reason_of(f)) for f in flags.iterator(chunk_size=2000))
+    # a whole round streams in chunks; a page's or one listing's flags are few (one plain query:
+    # a server-side cursor costs three round trips on PostgreSQL)
+    rows = flags.iterator(chunk_size=2000) if ids is None else flags
+    return _group((f.listing_id, f.target_price, reason_of(f)) for f in rows)
 
 
 def binding_limit_of(flag: Flag, *, scope: Scope = "all") -> BindingLimit | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import django_filters
 from django import forms
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 from django.http import QueryDict
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from catalogue.models import Listing
@@ -73,6 +76,29 @@ class FlagFilter(django_filters.FilterSet):
         # plain LIKE skips UPPER() on every flag of the round (≈ 3× faster on 100,000 flags).
         lookup = "generic_name__icontains" if value.upper() != value.lower() else "generic_name__contains"
         return queryset.filter(Q(**{lookup: value}) | Q(listing_id__in=codes))
+
+    def active(self) -> dict[str, Any] | None:
+        """The filters that narrow the list (cleaned, non-empty; the sort order is not one), or
+        None when the form is invalid (the list then shows what the valid fields select)."""
+        if not self.form.is_valid():
+            return None
+        return {
+            name: value
+            for name, value in self.form.cleaned_data.items()
+            if name != "sort" and value not in django_filters.constants.EMPTY_VALUES
+        }
+
+    def widgets(self) -> dict[str, str]:
+        """The form's widgets as HTML (name → safe string), cached per language and submitted
+        values: Django renders every widget and option through its template engine (≈ 1.5 ms per
+        list page), and the HTML depends on nothing else (the choices are fixed, errors and
+        `aria-invalid` follow from the values)."""
+        fields = list(self.form.fields)
+        key = repr((get_language(), [(name, self.data.getlist(name)) for name in fields]))
+        digest = hashlib.sha256(key.encode()).hexdigest()
+        return cache.get_or_set(
+            f"review:filter_widgets:{digest}", lambda: {name: str(self.form[name]) for name in fields}, 3600
+        )
 
     def order(self, queryset: QuerySet[Flag], name: str, value: str) -> QuerySet[Flag]:
         return queryset.order_by(*SORTS.get(value, SORTS["-ratio"]))

@@ -95,6 +95,46 @@ def rebuild(round_id: int) -> None:
         RoundStatsVersion.objects.filter(pk=round_id).update(stats_version=F("flags_version"))
 
 
+# the flag list's filters a stored aggregate can count, by table
+_MAKER_FILTERS = {"status": "status", "manufacturer": "manufacturer_id"}
+_SHAPE_FILTERS = {"rule": "rule_code", "severity": "severity"}
+
+
+def stored_flag_count(round_id: int, filters: dict[str, Any]) -> int | None:
+    """The number of the round's flags matching the flag list's `filters` (its active, cleaned
+    values), read from the stored aggregates instead of counting up to 100,000 flags: no filter,
+    status and/or manufacturer (RoundMakerStat), rule and/or severity (RoundShapeStat). None when
+    another filter is active or the aggregates are not current (a detection since the last rebuild):
+    the caller counts the flags then. The check and the sum are one statement, so they read the
+    same snapshot — and the triggers update the aggregates in the decision's own transaction."""
+    if set(filters) <= set(_MAKER_FILTERS):
+        table, columns = RoundMakerStat._meta.db_table, _MAKER_FILTERS
+    elif set(filters) <= set(_SHAPE_FILTERS):
+        table, columns = RoundShapeStat._meta.db_table, _SHAPE_FILTERS
+    else:
+        return None
+    where, params = ["s.round_id = %s"], [round_id]
+    for name, value in sorted(filters.items()):
+        if name == "manufacturer":
+            if value != int(value) or not -(2**63) <= int(value) < 2**63:
+                return None  # the flag query decides what such an id matches
+            value = int(value)
+        where.append(f"s.{columns[name]} = %s")
+        params.append(value)
+    version = RoundStatsVersion._meta.db_table
+    sql = (
+        f"SELECT v.flags_version = v.stats_version, "
+        f"(SELECT COALESCE(SUM(s.n), 0) FROM {table} s WHERE {' AND '.join(where)}) "
+        f"FROM {version} v WHERE v.round_id = %s"
+    )
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, round_id])
+        row = cur.fetchone()
+    if row is None or not row[0]:
+        return None
+    return int(row[1])
+
+
 def overview_data(rnd: CorrectionRound) -> OverviewData:
     """Counts, top manufacturers and the ratio histogram of `rnd` (fetched fresh by the caller),
     read from the stored aggregates (rebuilt first when a detection replaced the flags)."""

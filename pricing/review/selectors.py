@@ -20,33 +20,6 @@ from django.utils.translation import gettext as _
 from catalogue.models import Listing
 from pricing.models import CorrectionRound, Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
 
-# columns the flag list shows (keep `.only()` and the template in step)
-LIST_COLUMNS = (
-    "id",
-    "round_id",
-    "rule_code",
-    "generic_name",
-    "form_group",
-    "severity",
-    "status",
-    "ratio",
-    "overcharge",
-    "target_price",
-    "limit_price",
-    "adjusted_limit_price",
-    "lock_version",
-    "benchmark_province",
-    "manufacturer__id",
-    "manufacturer__name",
-    "listing__id",
-    "listing__listing_code",
-    "listing__strength",
-    "listing__pack_quantity",
-    "listing__quality_tier",
-    "benchmark_listing__id",
-    "benchmark_listing__listing_code",
-)
-
 
 def _is_staff(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_regulator", False))
@@ -64,13 +37,9 @@ def flags_for(user: Any) -> QuerySet[Flag]:
 
 
 def flag_list(user: Any, round_id: int) -> QuerySet[Flag]:
-    """The list page's base queryset: only the shown columns, joined once."""
-    return (
-        flags_for(user)
-        .filter(round_id=round_id)
-        .select_related("manufacturer", "listing", "benchmark_listing")
-        .only(*LIST_COLUMNS)
-    )
+    """The list page's base queryset, for its filters, sort, count and the page's ids; the shown
+    columns of a page's rows are read by pricing.review.list_rows."""
+    return flags_for(user).filter(round_id=round_id)
 
 
 def flag_detail(user: Any, flag_id: int) -> Flag:
@@ -78,7 +47,6 @@ def flag_detail(user: Any, flag_id: int) -> Flag:
         flags_for(user)
         .select_related(
             "round",
-            "round__catalogue_version",
             "round__rule_set",
             "listing",
             "benchmark_listing",
@@ -243,7 +211,11 @@ def flag_history(flag: Flag) -> list[dict[str, Any]]:
 
 
 def other_flags_on_listing(flag: Flag) -> QuerySet[Flag]:
-    return Flag.objects.filter(round_id=flag.round_id, listing_id=flag.listing_id).exclude(pk=flag.pk)
+    return (
+        Flag.objects.filter(round_id=flag.round_id, listing_id=flag.listing_id)
+        .exclude(pk=flag.pk)
+        .only("id", "rule_code", "severity", "status", "limit_price", "adjusted_limit_price")
+    )
 
 
 def _quantities(target: Listing, other: Listing) -> tuple[str, Decimal | None, Decimal | None] | None:
@@ -257,35 +229,73 @@ def _quantities(target: Listing, other: Listing) -> tuple[str, Decimal | None, D
     return None
 
 
+# the comparison group's columns: its table, its chart and the spec comparison (`_quantities`)
+GROUP_COLUMNS = (
+    "id",
+    "listing_code",
+    "manufacturer_name",
+    "dosage_form",
+    "strength",
+    "strength_norm",
+    "content_value",
+    "content_unit",
+    "volume_ml",
+    "pack_quantity",
+    "quality_tier",
+    "tier_class",
+    "vbp_selected",
+    "listed_price",
+    "unit_price",
+)
+
+
 def comparison_group(flag: Flag) -> list[dict]:
     """Every active listing of the target's group in the round's catalogue version, with its unit
-    price converted to the target's spec (None when not comparable)."""
+    price converted to the target's spec (None when not comparable), and the table's cells as
+    plain values and display text (`*_text`: the `floatformat`/`yesno` text the template used to
+    compute per cell), so the template reads dict keys only."""
     from pricing.engine.conversion import conversion_factor, converted_unit_price, round_half_up
+    from pricing.review.display import decimal_separator, fixed, yes_no
 
     target = flag.listing
     params = flag.round.rule_set.params
-    k_by_kind = {"content": params.get("k_content", "1.7"), "volume": params.get("k_volume", "1.9")}
+    k_by_kind = {
+        "content": Fraction(str(params.get("k_content", "1.7"))),
+        "volume": Fraction(str(params.get("k_volume", "1.9"))),
+    }
     k_pack = Fraction(str(params.get("k_pack", "2")))
-    listings = Listing.objects.filter(
-        version_id=flag.round.catalogue_version_id,
-        generic_name_norm=target.generic_name_norm,
-        form_group=target.form_group,
-        is_active=True,
-    ).order_by("unit_price", "listing_code")[:500]
+    # F depends on the kind, the other listing's quantity and its pack (the target's are fixed):
+    # listings of one group share a few specs, so each factor is computed once per page
+    factors: dict[tuple[str, Decimal | None, int], Any] = {}
+    listings = (
+        Listing.objects.filter(
+            version_id=flag.round.catalogue_version_id,
+            generic_name_norm=target.generic_name_norm,
+            form_group=target.form_group,
+            is_active=True,
+        )
+        .only(*GROUP_COLUMNS)
+        .order_by("unit_price", "listing_code")[:500]
+    )
+    sep = decimal_separator()
+    yes, no = yes_no()
     rows = []
     for other in listings:
         q = _quantities(target, other)
         converted = None
         if q is not None:
             kind, q_t, q_b = q
-            factor = conversion_factor(
-                k=Fraction(str(k_by_kind[kind])) if kind in k_by_kind else None,
-                q_target=Fraction(q_t) if q_t is not None else None,
-                q_bench=Fraction(q_b) if q_b is not None else None,
-                k_pack=k_pack,
-                n_target=target.pack_quantity,
-                n_bench=other.pack_quantity,
-            )
+            key = (kind, q_b, other.pack_quantity)
+            factor = factors.get(key)
+            if factor is None:
+                factor = factors[key] = conversion_factor(
+                    k=k_by_kind.get(kind),
+                    q_target=Fraction(q_t) if q_t is not None else None,
+                    q_bench=Fraction(q_b) if q_b is not None else None,
+                    k_pack=k_pack,
+                    n_target=target.pack_quantity,
+                    n_bench=other.pack_quantity,
+                )
             converted = round_half_up(converted_unit_price(other.listed_price, other.pack_quantity, factor), 4)
         rows.append(
             {
@@ -293,6 +303,16 @@ def comparison_group(flag: Flag) -> list[dict]:
                 "converted": converted,
                 "is_target": other.pk == target.pk,
                 "is_benchmark": other.pk == flag.benchmark_listing_id,
+                "code": other.listing_code,
+                "maker": other.manufacturer_name,
+                "dosage_form": other.dosage_form,
+                "strength": other.strength,
+                "pack_quantity": other.pack_quantity,
+                "tier": f"{other.quality_tier}（{other.tier_class}）",
+                "vbp_text": yes if other.vbp_selected else no,
+                "listed_price_text": fixed(other.listed_price, 2, sep),
+                "unit_price_text": fixed(other.unit_price, 4, sep),
+                "converted_text": fixed(converted, 4, sep) if converted is not None else None,
             }
         )
     return rows

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import admin_required, staff_required
 from appeals.workflow import normalise_deadline
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
-from pricing.review import charts, round_stats, selectors
+from pricing.review import charts, list_rows, round_stats, selectors
 from pricing.review.binding import binding_limit_of
 from pricing.review.decisions import (
     SELECT_ALL_LIMIT,
@@ -94,8 +94,11 @@ def round_list(request: HttpRequest) -> HttpResponse:
     return render(request, "pricing/round_list.html", {"rounds": rounds})
 
 
-def _round_or_404(request: HttpRequest, round_id: int):
-    return get_object_or_404(selectors.rounds_for(request.user), pk=round_id)
+def _round_or_404(request: HttpRequest, round_id: int, *, related: bool = True):
+    """The round if the user may review it; `related=False` skips joining its catalogue version
+    and rule set (for pages that show neither)."""
+    rounds = selectors.rounds_for(request.user)
+    return get_object_or_404(rounds if related else rounds.select_related(None), pk=round_id)
 
 
 def _round_changes(rnd) -> dict[str, Any] | None:
@@ -206,7 +209,15 @@ def _engine_export_filters(request: HttpRequest) -> str:
 
 class _TwoStepPaginator(Paginator):
     """Pages of a large round in two steps: the page's ids in the filter's order (no joins, so a
-    deep OFFSET only walks the sort index), then the shown columns of those rows alone."""
+    deep OFFSET only walks the sort index), then the shown columns of those rows alone, formatted
+    for display (pricing.review.list_rows). `count`, when given, is the total already known (from
+    the stored aggregates) instead of a COUNT over the filtered flags."""
+
+    def __init__(self, object_list: Any, per_page: int, *, back: str, count: int | None = None) -> None:
+        super().__init__(object_list, per_page)
+        self.back = back
+        if count is not None:
+            self.count = count  # the cached_property's value
 
     def page(self, number: Any) -> Any:
         number = self.validate_number(number)
@@ -215,44 +226,31 @@ class _TwoStepPaginator(Paginator):
         if top + self.orphans >= self.count:
             top = self.count
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        position = {pk: i for i, pk in enumerate(ids)}
-        rows = sorted(self.object_list.filter(pk__in=ids).order_by(), key=lambda f: position[f.pk])
-        return self._get_page(rows, number, self)
-
-
-def _label_rows(flags: Any) -> None:
-    """Choice labels for the list rows, translated once per request: `get_FOO_display()` rebuilds
-    and translates the whole choice list on every call (3 × 50 calls per page)."""
-    labels = {
-        "rule": {c.value: str(c.label) for c in RuleCode},
-        "severity": {s.value: str(s.label) for s in Severity},
-        "status": {s.value: str(s.label) for s in FlagStatus},
-    }
-    for f in flags:
-        f.rule_label = labels["rule"].get(f.rule_code, f.rule_code)
-        f.severity_label = labels["severity"].get(f.severity, f.severity)
-        f.status_label = labels["status"].get(f.status, f.status)
+        return self._get_page(list_rows.page_rows(self.object_list, ids, self.back), number, self)
 
 
 @staff_required
 def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
-    rnd = _round_or_404(request, round_id)
+    rnd = _round_or_404(request, round_id, related=False)
     flt = _filtered(request, rnd)
     try:
         per_page = int(request.GET.get("per_page", 50))
     except ValueError:
         per_page = 50
     per_page = per_page if per_page in PAGE_SIZES else 50
-    page = _TwoStepPaginator(flt.qs, per_page).get_page(request.GET.get("page"))
-    _label_rows(page.object_list)
+    active = flt.active()
+    count = round_stats.stored_flag_count(rnd.pk, active) if active is not None else None
+    full_query = request.GET.urlencode()
+    page = _TwoStepPaginator(flt.qs, per_page, back=full_query, count=count).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "round": rnd,
         "filter": flt,
+        "widgets": flt.widgets(),
         "page": page,
         "query": query.urlencode(),
-        "full_query": request.GET.urlencode(),
+        "full_query": full_query,
         "form_groups": selectors.form_groups(rnd),
         "sort_labels": SORT_LABELS,
         "page_sizes": PAGE_SIZES,
