@@ -79,6 +79,9 @@ def test_log2_exponent_exact_for_powers_of_two_and_40_digits_otherwise():
     assert log2_exponent(Fraction(16)) == 4
     assert log2_exponent(Fraction(1, 4)) == -2
     assert log2_exponent(Fraction(1)) == 0
+    # exact means a rational, not a 40-digit decimal that happens to print as a whole number
+    for x, k in ((Fraction(16), 4), (Fraction(1, 2**200), -200), (Fraction(1), 0)):
+        assert isinstance(log2_exponent(x), Fraction) and log2_exponent(x) == k
     with localcontext() as ctx:
         ctx.prec = 90
         log2_3 = ln(3) / ln(2)
