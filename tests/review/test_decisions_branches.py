@@ -107,9 +107,14 @@ def test_missing_reason_names_the_action(flag_a, regulator, action, label):
     assert not FlagDecision.objects.exists()
 
 
-def test_confirm_without_reason_is_fine(flag_a, regulator):
+def test_confirm_without_reason_is_fine(flag_a, flag_b, draft_round, regulator):
     flag = decide(flag_a.pk, "confirm", user=regulator, expected_version=0, reason=None)
     assert flag.status == "confirmed" and FlagDecision.objects.get(flag=flag).reason == ""
+    assert decide(flag_b.pk, "confirm", user=regulator, expected_version=0).status == "confirmed"
+    flag_c = FlagFactory(round=draft_round)
+    assert confirm_flag(flag_c.pk, user=regulator, expected_version=0).status == "confirmed"
+    assert list(FlagDecision.objects.values_list("reason", flat=True)) == ["", "", ""]
+    assert list(AuditEvent.objects.values_list("reason", flat=True)) == ["", "", ""]
 
 
 def test_a_flag_out_of_review_cannot_be_decided(draft_round, regulator):
@@ -284,10 +289,11 @@ def test_bulk_refuses_other_actions_by_name(draft_round, regulator):
 def test_bulk_confirm_writes_decisions_and_audit_per_flag(draft_round, regulator):
     flags = FlagFactory.create_batch(3, round=draft_round)
     confirm_flag(flags[2].pk, user=regulator, expected_version=0)
-    ids = [str(flags[1].pk), flags[0].pk, flags[1].pk, flags[2].pk, 10_000_000]  # duplicates, text ids
+    ids = [str(flags[1].pk), flags[0].pk, 0, flags[1].pk, flags[2].pk, 10_000_000]  # duplicates, text ids
     result = bulk_decide(ids, "confirm", user=regulator, reason="  批量核实 ")
     assert result.done == sorted([flags[0].pk, flags[1].pk])
     assert result.skipped == {
+        0: "不存在",
         flags[2].pk: "已审核为「确认纠偏」，批量操作不改变已审核记录（如需变更请逐条改判）",
         10_000_000: "不存在",
     }
@@ -364,3 +370,34 @@ def test_bulk_preview_counts(draft_round, regulator):
     bulk_decide([f.pk for f in flags], "confirm", user=regulator)
     preview = bulk_preview(Flag.objects.filter(round=draft_round))
     assert (preview.total, preview.pending, preview.decided) == (4, 0, 4)
+
+
+def _pending_copies(flag: Flag, count: int) -> list[int]:
+    """`count` more pending flags of the same round (other rule codes of the same listing)."""
+    fields = {f.attname: getattr(flag, f.attname) for f in Flag._meta.concrete_fields if not f.primary_key}
+    Flag.objects.bulk_create([Flag(**{**fields, "rule_code": f"R{i:05d}"}) for i in range(count)], batch_size=2000)
+    return list(Flag.objects.filter(round=flag.round_id).order_by("pk").values_list("pk", flat=True))
+
+
+def test_bulk_over_more_than_one_chunk_of_pending_flags(draft_round, regulator):
+    ids = _pending_copies(FlagFactory(round=draft_round), 2100)
+    result = bulk_decide(ids, "confirm", user=regulator, limit=5000)
+    assert result.done == ids and result.skipped == {}
+    assert set(Flag.objects.filter(round=draft_round).values_list("status", flat=True)) == {"confirmed"}
+    assert FlagDecision.objects.filter(action="confirm").count() == len(ids) == 2101
+    assert AuditEvent.objects.filter(action="flag.confirm").count() == 2101
+
+
+def test_select_all_refuses_more_than_20000_flags(client, regulator, draft_round):
+    from django.urls import reverse
+
+    _pending_copies(FlagFactory(round=draft_round), 20_000)  # 20 001 flags
+    client.force_login(regulator)
+    url = reverse("pricing:flag_bulk_decide", args=[draft_round.pk])
+    data = {"action": "confirm", "select_all": "1", "filter_query": "", "next": "/pricing/"}
+    response = client.post(url, data, follow=True)
+    assert "一次最多批量处理 20000 条，请缩小筛选范围。" in response.content.decode()
+    assert not Flag.objects.filter(round=draft_round).exclude(status="pending").exists()
+    Flag.objects.filter(round=draft_round, rule_code="R00000").delete()  # 20 000: shown for confirmation
+    html = client.post(url, data).content.decode()
+    assert 'id="bulk-total">20000<' in html
