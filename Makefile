@@ -72,7 +72,7 @@ bench: venv
 MUTMUT = PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 nice -n 15 $(BIN)/mutmut run --no-progress --simple-output --CI
 PYTEST_PURE = $(BIN)/python -m pytest -x -q -p no:cacheprovider --noconftest
 PYTEST_DB = $(BIN)/python -m pytest -x -q -p no:cacheprovider -p pytest_django.plugin
-MUTATION_MODULES = specs conversion limits benchmark workflow
+MUTATION_MODULES = specs conversion limits benchmark workflow decisions
 MUT_specs = catalogue/specs.py|$(PYTEST_PURE) tests/catalogue/test_specs_branches.py tests/pricing/test_rule_branches.py
 MUT_conversion = pricing/engine/conversion.py|$(PYTEST_PURE) tests/pricing/test_conversion.py \
   tests/pricing/test_conversion_branches.py tests/pricing/test_limits_branches.py
@@ -80,12 +80,16 @@ MUT_limits = pricing/engine/limits.py|$(PYTEST_PURE) tests/pricing/test_conversi
 MUT_benchmark = pricing/engine/benchmark.py|$(PYTEST_PURE) tests/pricing/test_benchmark_branches.py \
   tests/pricing/test_rule_branches.py
 MUT_workflow = appeals/workflow.py|$(PYTEST_DB) tests/appeals/test_workflow_branches.py tests/appeals/test_deadline.py
+# the decision service: only the test files that target it (SQLite, a few seconds per mutant)
+MUT_decisions = pricing/review/decisions.py|$(PYTEST_DB) tests/review/test_decisions_branches.py \
+  tests/review/test_decisions.py tests/review/test_invariants.py
 
 mutation: venv
 	@for m in $(or $(MODULE),$(MUTATION_MODULES)); do \
 	  case $$m in \
 	    specs) spec='$(MUT_specs)';; conversion) spec='$(MUT_conversion)';; limits) spec='$(MUT_limits)';; \
-	    benchmark) spec='$(MUT_benchmark)';; workflow) spec='$(MUT_workflow)';; *) echo "unknown module $$m"; exit 1;; \
+	    benchmark) spec='$(MUT_benchmark)';; workflow) spec='$(MUT_workflow)';; \
+	    decisions) spec='$(MUT_decisions)';; *) echo "unknown module $$m"; exit 1;; \
 	  esac; \
 	  path=$${spec%%|*}; runner=$${spec#*|}; echo "== $$path: $$runner"; \
 	  $(MUTMUT) --paths-to-mutate $$path --runner "$$runner" || exit 1; \

@@ -98,6 +98,14 @@ def test_the_normalised_text_keeps_the_annotation_without_spaces():
     assert parse_strength("１０ｍｇ").norm == "10mg"
 
 
+def test_microgram_spellings_are_one_text():
+    # 100mcg, 100ug and 100μg are the same 规格 text, so they also count as the identical spec
+    assert parse_strength("100mcg").norm == parse_strength("100UG").norm == parse_strength("100μg").norm == "100μg"
+    assert parse_strength("1ml:250ug").norm == "1ml:250μg"
+    # only a unit written after a number: a word that contains the letters keeps them
+    assert parse_strength("mcg10mg").norm == "mcg10mg" and parse_strength("10ugx").norm == "10ugx"
+
+
 def test_parsed_property_needs_content_or_volume():
     assert ParsedSpec("x", content=Decimal(1), unit="mg").parsed
     assert ParsedSpec("x", volume_ml=Decimal(1)).parsed

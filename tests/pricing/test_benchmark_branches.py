@@ -501,3 +501,17 @@ def test_same_maker_tie_in_a_later_set_is_settled_by_code():
     got = flags(rows)
     assert got[("Y3", SAME_MAKER)]["bench"] == "Y1"
     assert got[("J2", SAME_MAKER)]["bench"] == "J1"
+
+
+def test_one_pair_evaluated_alone_uses_the_rule_set_bands():
+    # the round coverage page evaluates single pairs without passing bands: the rule set's apply
+    from pricing.engine.benchmark import Columns, evaluate_one
+
+    rows = [listing("A", 质量层次="未过评", 规格="20mg", 挂网价格="40"), listing("B", 规格="10mg", 挂网价格="20")]
+    params = RuleParams.from_dict({})
+    df = prepare(listings_from_raw(rows, params), params)
+    cols = Columns(df)
+    a, b = (int(df.index[df["code"] == code][0]) for code in ("A", "B"))
+    ev = evaluate_one(cols, a, b, params)
+    assert (ev.limit, ev.ratio, ev.flagged) == (Decimal("34.00"), Decimal("1.1765"), True)
+    assert ev.severity == flags(rows)[("A", UNEVALUATED)]["severity"]

@@ -19,6 +19,7 @@ from pricing.engine.conversion import (
     log2_exponent,
     multiply,
     power_of_two_exponent,
+    ratio,
     round_half_up,
     severity,
     significant,
@@ -78,6 +79,9 @@ def test_log2_exponent_exact_for_powers_of_two_and_40_digits_otherwise():
     assert log2_exponent(Fraction(16)) == 4
     assert log2_exponent(Fraction(1, 4)) == -2
     assert log2_exponent(Fraction(1)) == 0
+    # exact means a rational, not a 40-digit decimal that happens to print as a whole number
+    for x, k in ((Fraction(16), 4), (Fraction(1, 2**200), -200), (Fraction(1), 0)):
+        assert isinstance(log2_exponent(x), Fraction) and log2_exponent(x) == k
     with localcontext() as ctx:
         ctx.prec = 90
         log2_3 = ln(3) / ln(2)
@@ -331,3 +335,20 @@ def test_severity_bands():
         "高",
         "高",
     ]
+
+
+@pytest.mark.parametrize(
+    ("price", "limit", "expected"),
+    [
+        # 价差倍数 after 调整限价 / an appeal: P / L half-up to 4 decimals
+        ("45.00", "20.57", "2.1877"),  # 2.18765...
+        ("45.00", "15.00", "3.0000"),
+        ("616.68", "30.96", "19.9186"),
+        ("10.00", "3.00", "3.3333"),
+        ("20.00", "3.00", "6.6667"),
+        ("1.00", "8.00", "0.1250"),
+    ],
+)
+def test_ratio_is_price_over_limit_to_four_decimals(price, limit, expected):
+    value = ratio(Decimal(price), Decimal(limit))
+    assert str(value) == expected
