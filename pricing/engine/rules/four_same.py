@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from pricing.engine.benchmark import EPS, FLAG_COLUMNS
-from pricing.engine.limits import Side, evaluate_reference
+from pricing.engine.limits import Side, evaluate_reference, evaluate_reference_e4
 from pricing.engine.rules.common import active, targets_of
 from pricing.engine.ruleset import RuleParams
 
@@ -58,20 +58,32 @@ def find(listings: pd.DataFrame, refs: pd.DataFrame, params: RuleParams) -> pd.D
     ref_label, ref_price = refs.index.to_numpy(), refs["price"].to_numpy()
     ref_prov, ref_n = refs["province"].to_numpy(), refs["n"].to_numpy()
     t_price, t_n = listings["price"].to_numpy(), listings["n"].to_numpy()
+    t_e4, r_e4 = listings["p_e4"].to_numpy(), refs["p_e4"].to_numpy()
     bands = params.bands  # a fresh list per access: once, not once per flag
     rows = []
     for t, r, sure in zip(target.tolist(), ref_at.tolist(), flagged.tolist(), strict=True):
         if sure is not None and not sure:
             continue  # exactly not above the limit: no Decimal work for it
-        ev = evaluate_reference(
-            target=Side(t_price[t], int(t_n[t])),
-            min_price=ref_price[r],
-            province=ref_prov[r],
-            n_reference=int(ref_n[r]) or None,
-            tolerance_abs=params.tolerance_abs,
-            tolerance_rel=params.tolerance_rel,
-            bands=bands,
-        )
+        if sure:  # above the limit, both prices exact in 1/10000 yuan: the integer evaluation
+            ev = evaluate_reference_e4(
+                target=Side(t_price[t], int(t_n[t])),
+                target_e4=int(t_e4[t]),
+                min_price=ref_price[r],
+                min_e4=int(r_e4[r]),
+                province=ref_prov[r],
+                n_reference=int(ref_n[r]) or None,
+                bands=bands,
+            )
+        else:
+            ev = evaluate_reference(
+                target=Side(t_price[t], int(t_n[t])),
+                min_price=ref_price[r],
+                province=ref_prov[r],
+                n_reference=int(ref_n[r]) or None,
+                tolerance_abs=params.tolerance_abs,
+                tolerance_rel=params.tolerance_rel,
+                bands=bands,
+            )
         if ev.flagged:
             rows.append((CODE, t, None, ref_label[r], ref_prov[r], ev))
     return pd.DataFrame(rows, columns=FLAG_COLUMNS)
