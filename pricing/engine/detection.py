@@ -27,6 +27,7 @@ from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, pr
 from pricing.engine.rules import run_rules
 from pricing.engine.ruleset import RuleParams
 from pricing.models import Flag, FlagStatus
+from pricing.stats_triggers import sqlite_insert_trigger_as_one_bump
 
 _LISTING_FIELDS = [
     ("id", "id"),
@@ -343,7 +344,7 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
     sql = f"INSERT INTO {table} ({', '.join(COPY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(COPY_COLUMNS))})"
     head, tail = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]
     batch: list[tuple] = []
-    with connection.cursor() as cur, _large_page_cache(cur):
+    with connection.cursor() as cur, _large_page_cache(cur), sqlite_insert_trigger_as_one_bump(cur) as per_round:
         for row in rows:
             batch.append(
                 (
@@ -357,6 +358,8 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                 )
             )
             count += 1
+            if per_round is not None:
+                per_round[row["round_id"]] += 1
             if len(batch) >= 50_000:
                 cur.executemany(sql, batch)
                 batch.clear()
