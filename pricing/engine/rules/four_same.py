@@ -24,9 +24,24 @@ def matches(targets: pd.DataFrame, refs: pd.DataFrame) -> pd.DataFrame:
     t = targets[TUPLE + ["nhsa"]].reset_index(names="target")
     r = refs[TUPLE + ["nhsa", "price_f"]].reset_index(names="ref")
     by_code = t[t["nhsa"] != ""].merge(r[r["nhsa"] != ""], on="nhsa", suffixes=("", "_r"))[["target", "ref"]]
-    by_tuple = t.merge(r, on=TUPLE, suffixes=("", "_r"))
+    key_t, key_r = _product_keys(t[TUPLE], r[TUPLE])
+    by_tuple = pd.DataFrame({"target": t["target"], "key": key_t, "nhsa": t["nhsa"]}).merge(
+        pd.DataFrame({"ref": r["ref"], "key": key_r, "nhsa_r": r["nhsa"]}), on="key"
+    )
     by_tuple = by_tuple[(by_tuple["nhsa"] == "") | (by_tuple["nhsa_r"] == "")][["target", "ref"]]
     return pd.concat([by_code, by_tuple], ignore_index=True).drop_duplicates()
+
+
+def _product_keys(left: pd.DataFrame, right: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """One int64 per row, equal on both sides exactly when all the columns are equal: each column is
+    factorised over both sides together and the codes folded in column by column (re-factorised after
+    each step, so the key stays below the row count). Merging on it is several times faster than
+    merging on five text columns, with the same matches (missing values match each other, as in merge)."""
+    key = np.zeros(len(left) + len(right), dtype=np.int64)
+    for col in left.columns:
+        codes, uniques = pd.factorize(pd.concat([left[col], right[col]], ignore_index=True), use_na_sentinel=False)
+        key = pd.factorize(key * len(uniques) + codes)[0]
+    return key[: len(left)], key[len(left) :]
 
 
 def find(listings: pd.DataFrame, refs: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
