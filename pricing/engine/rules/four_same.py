@@ -23,7 +23,11 @@ def matches(targets: pd.DataFrame, refs: pd.DataFrame) -> pd.DataFrame:
     """(target, reference row) pairs of the same product."""
     t = targets[TUPLE + ["nhsa"]].reset_index(names="target")
     r = refs[TUPLE + ["nhsa", "price_f"]].reset_index(names="ref")
-    by_code = t[t["nhsa"] != ""].merge(r[r["nhsa"] != ""], on="nhsa", suffixes=("", "_r"))[["target", "ref"]]
+    code_t, code_r = _product_keys(t[["nhsa"]], r[["nhsa"]])
+    has_t, has_r = (t["nhsa"] != "").to_numpy(), (r["nhsa"] != "").to_numpy()
+    by_code = pd.DataFrame({"target": t["target"].to_numpy()[has_t], "key": code_t[has_t]}).merge(
+        pd.DataFrame({"ref": r["ref"].to_numpy()[has_r], "key": code_r[has_r]}), on="key"
+    )[["target", "ref"]]
     key_t, key_r = _product_keys(t[TUPLE], r[TUPLE])
     by_tuple = pd.DataFrame({"target": t["target"], "key": key_t, "nhsa": t["nhsa"]}).merge(
         pd.DataFrame({"ref": r["ref"], "key": key_r, "nhsa_r": r["nhsa"]}), on="key"
