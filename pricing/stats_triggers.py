@@ -16,6 +16,9 @@ aggregates, since flags may have changed while they were missing.
 
 from __future__ import annotations
 
+import contextlib
+from collections import Counter
+from collections.abc import Iterator
 from decimal import Decimal
 
 # frozen with the trigger text: pricing.review.selectors.RATIO_EDGES (a test checks they agree)
@@ -179,3 +182,35 @@ def drop_triggers(connection) -> None:
         if postgres:
             cur.execute("DROP FUNCTION IF EXISTS pricing_flag_invalidate_stats()")
             cur.execute("DROP FUNCTION IF EXISTS pricing_flag_apply_stats()")
+
+
+@contextlib.contextmanager
+def sqlite_insert_trigger_as_one_bump(cur) -> Iterator[Counter[int] | None]:
+    """SQLite, for a bulk insert of flags inside the caller's transaction: the row-level INSERT trigger
+    (one upsert of the round's version row per flag, a third of the insert's time) is dropped, and
+    recreated from its stored text once the rows are in; each round's `flags_version` is then bumped by
+    the number of rows inserted for it (the caller counts them in the Counter yielded), which is exactly
+    what the trigger's per-row `+ 1` would have left.
+
+    SQLite's DDL is transactional: other connections never see the trigger missing (readers keep their
+    snapshot, writers wait for the lock), and a failure rolls the savepoint back, trigger included.
+    Yields None (the trigger fires as usual, nothing to count) outside a transaction or without the trigger."""
+    from django.db import connection, transaction
+
+    cur.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [TRIGGERS[0]])
+    stored = cur.fetchone()
+    if connection.vendor != "sqlite" or not connection.in_atomic_block or stored is None:
+        yield None
+        return
+    counts: Counter[int] = Counter()
+    with transaction.atomic():
+        cur.execute(f"DROP TRIGGER {TRIGGERS[0]}")
+        yield counts
+        cur.execute(stored[0])
+        for round_id, rows in counts.items():
+            cur.execute(
+                f"INSERT INTO {_VERSION} (round_id, flags_version, stats_version) VALUES (%s, %s, 0) "
+                f"ON CONFLICT (round_id) DO UPDATE SET "
+                f"flags_version = {_VERSION}.flags_version + excluded.flags_version",
+                [round_id, rows],
+            )

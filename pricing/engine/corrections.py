@@ -82,6 +82,9 @@ def apply_corrections(
 
 def annotate(rows: Iterator[dict], notes: dict[int, list[str]]) -> Iterator[dict]:
     """Flag rows with the target's (and benchmark's) correction notes in their factors."""
+    if not notes:  # no correction in force: every row passes unchanged (no per-row lookups)
+        yield from rows
+        return
     for row in rows:
         mine = notes.get(row["listing_id"], [])
         theirs = notes.get(row.get("benchmark_listing_id") or -1, [])

@@ -27,6 +27,7 @@ from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, pr
 from pricing.engine.rules import run_rules
 from pricing.engine.ruleset import RuleParams
 from pricing.models import Flag, FlagStatus
+from pricing.stats_triggers import sqlite_insert_trigger_as_one_bump
 
 _LISTING_FIELDS = [
     ("id", "id"),
@@ -55,8 +56,13 @@ def load_listings(catalogue_version_id: int, params: RuleParams) -> pd.DataFrame
     if connection.vendor == "postgresql":
         df = _copy_frame(catalogue_version_id)
     else:
-        qs = Listing.objects.filter(version_id=catalogue_version_id).values_list(*(f for _, f in _LISTING_FIELDS))
-        df = _raw_frame(qs, _LISTING_NAMES)
+        # no JOIN: the manufacturers' normalised names are mapped from their ids (a few thousand), as
+        # for COPY, instead of being looked up and decoded once per listing
+        names = [c for c in _LISTING_NAMES if c != "maker"]
+        fields = [f for c, f in _LISTING_FIELDS if c != "maker"]
+        df = _raw_frame(Listing.objects.filter(version_id=catalogue_version_id).values_list(*fields), names)
+        df["maker"] = _maker_names(df["maker_id"])
+        df = df[_LISTING_NAMES]
     if df.empty:
         return pd.DataFrame(columns=_LISTING_NAMES)
     # tier class through the round's rule set (aliases → canonical tier → class); stored one as fallback
@@ -107,9 +113,7 @@ def _copy_frame(catalogue_version_id: int) -> pd.DataFrame:
         na_filter=False,
         encoding="utf-8",
     )
-    maker_ids = pd.unique(df["maker_id"]).tolist()
-    makers = dict(Manufacturer.objects.filter(pk__in=maker_ids).values_list("id", "name_norm"))
-    df["maker"] = df["maker_id"].map(makers).astype(str)
+    df["maker"] = _maker_names(df["maker_id"])
     df = df[_LISTING_NAMES]
     order = np.argsort(df["code"].to_numpy(dtype=str), kind="stable")
     df = df.take(order).reset_index(drop=True)
@@ -118,6 +122,13 @@ def _copy_frame(catalogue_version_id: int) -> pd.DataFrame:
     for col in _DECIMAL_COLUMNS:
         df[col] = map_unique(df[col], lambda text: Decimal(text) if text != "" else None)
     return df
+
+
+def _maker_names(maker_ids: pd.Series) -> pd.Series:
+    """Each listing's manufacturer `name_norm` (text, as the JOIN reads it), from the distinct ids."""
+    ids = pd.unique(maker_ids).tolist()
+    makers = dict(Manufacturer.objects.filter(pk__in=ids).values_list("id", "name_norm"))
+    return maker_ids.map(makers).astype(str)
 
 
 def _clean_decimal(value: Decimal | None) -> Decimal | None:
@@ -343,7 +354,7 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
     sql = f"INSERT INTO {table} ({', '.join(COPY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(COPY_COLUMNS))})"
     head, tail = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]
     batch: list[tuple] = []
-    with connection.cursor() as cur, _large_page_cache(cur):
+    with connection.cursor() as cur, _large_page_cache(cur), sqlite_insert_trigger_as_one_bump(cur) as per_round:
         for row in rows:
             batch.append(
                 (
@@ -357,6 +368,8 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                 )
             )
             count += 1
+            if per_round is not None:
+                per_round[row["round_id"]] += 1
             if len(batch) >= 50_000:
                 cur.executemany(sql, batch)
                 batch.clear()

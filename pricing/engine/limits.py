@@ -164,6 +164,58 @@ def evaluate_reference(
     return _finish(target, converted, converted_exact, cents, factors, tolerance_abs, tolerance_rel, bands)
 
 
+def evaluate_reference_e4(
+    *,
+    target: Side,
+    target_e4: int,
+    min_price: Decimal,
+    min_e4: int,
+    province: str,
+    n_reference: int | None,
+    bands: list[tuple[Decimal, str]],
+) -> Evaluation:
+    """`evaluate_reference` for a pair already known to be flagged (four_same decided P_t > L_t·(1+rel)+abs
+    in integers), with both prices given exactly in 1/10000 yuan: the same values, the same Decimal text,
+    in integer arithmetic instead of Fractions (the detection of a province has tens of thousands).
+
+    Every rounding is floor(a/b + 1/2) of the same rational as `evaluate_reference`'s, so the results are
+    equal (tests/pricing/test_reference_e4.py)."""
+    n = target.n
+    cents = (2 * min_e4 + 100) // 200  # L_t: min_price half-up to the cent
+    converted = Decimal((2 * min_e4 * 10**6 + n) // (2 * n)).scaleb(-10)  # min_price / n_t, 10 decimals
+    ratio = Decimal((2 * target_e4 * 100 + cents) // (2 * cents)).scaleb(-4)  # P_t / L_t, 4 decimals
+    factors = {
+        "kind": "reference",
+        "k": "",
+        "unit": "",
+        "q_target": "",
+        "q_bench": "",
+        "x": "1",
+        "exponent": "0",
+        "k_pack": "",
+        "n_target": n,
+        "n_bench": n_reference or n,
+        "pack_exponent": "0",
+        "factor": "1",
+        "limit_formula": _fmt_price_cached(min_price),
+        "province": province,
+    }
+    return Evaluation(
+        converted=converted,
+        converted_exact=Fraction(min_e4, 10_000 * n),
+        limit=Decimal(cents).scaleb(-2),
+        ratio=ratio,
+        severity=severity(ratio, bands),
+        flagged=True,
+        factors=factors,
+    )
+
+
+@lru_cache(maxsize=100_000)  # reference prices repeat across targets
+def _fmt_price_cached(value: Decimal) -> str:
+    return _fmt_price(value)
+
+
 def _finish(
     target: Side,
     converted: Decimal,

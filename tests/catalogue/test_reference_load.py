@@ -3,6 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalogue import services
 from catalogue.ingest.pipeline import prepare_reference
@@ -56,3 +59,17 @@ def test_awkward_values_round_trip(tmp_path):
     assert by_province["江苏"].pack_quantity is None and by_province["江苏"].generic_name == ""
     assert by_province["江苏"].listed_price == Decimal("7")
     assert by_province["浙江"].listed_price == Decimal("0.5") and by_province["浙江"].pack_quantity == 100
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite binding shortcut")
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(min_value=0, max_value=Decimal("9999999999.9999"), places=4, allow_nan=False))
+def test_sqlite_price_binding_is_the_text_the_orm_binds(price):
+    from django.db.backends.sqlite3.base import Database
+
+    from catalogue.ingest.reference_load import _PRICE, _db_price
+
+    text = str(price)
+    orm_value = _PRICE.get_db_prep_save(Decimal(text), connection)
+    adapter = Database.adapters[(type(orm_value), Database.PrepareProtocol)]
+    assert _db_price(text) == adapter(orm_value)

@@ -91,6 +91,12 @@ def test_raw_cursor_frame_equals_orm_rows():
     qs = Listing.objects.filter(version_id=version.pk).values_list(*fields)
     expected = pd.DataFrame.from_records(qs.iterator(chunk_size=2), columns=detection._LISTING_NAMES)
     _assert_same_frame(detection._raw_frame(qs, detection._LISTING_NAMES), expected)
+    # load_listings maps the manufacturers' names from their ids instead of the JOIN: the same column
+    loaded = detection.load_listings(version.pk, RuleParams.from_rule_set(default_rule_set()))
+    assert loaded.columns.tolist() == detection._LISTING_NAMES
+    assert loaded["maker"].tolist() == expected["maker"].tolist()
+    assert loaded["maker"].dtype == expected["maker"].dtype
+    assert loaded["code"].tolist() == ["A7", "A8", "A9", "B2"]
 
 
 @pytest.mark.django_db

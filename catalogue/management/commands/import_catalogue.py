@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalogue.ingest.errors import IngestRejected
 from catalogue.services import DEFAULT_PROVINCE, import_catalogue, rejection_lines
+from config.gc_pause import cycle_collector_paused
 
 
 class Command(BaseCommand):
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         try:
-            version = import_catalogue(path, province=province, label=label, sheet=sheet, profile=profile)
+            with cycle_collector_paused():
+                version = import_catalogue(path, province=province, label=label, sheet=sheet, profile=profile)
         except IngestRejected as rejected:
             for line in rejection_lines(rejected.errors):
                 self.stderr.write(line)

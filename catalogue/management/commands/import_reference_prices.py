@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalogue.ingest.errors import IngestRejected
 from catalogue.services import import_reference_prices, rejection_lines
+from config.gc_pause import cycle_collector_paused
 
 
 class Command(BaseCommand):
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"文件不存在：{path}")
         try:
-            price_set = import_reference_prices(path, label=label)
+            with cycle_collector_paused():
+                price_set = import_reference_prices(path, label=label)
         except IngestRejected as rejected:
             for line in rejection_lines(rejected.errors):
                 self.stderr.write(line)

@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from catalogue.models import CatalogueVersion, ReferencePriceSet
+from config.gc_pause import cycle_collector_paused
 from pricing.engine.rounds import DetectionRefused, create_round, latest_reference_set, run_detection
 from pricing.models import RuleSet
 
@@ -38,7 +39,8 @@ class Command(BaseCommand):
             round_ = create_round(
                 catalogue_version=version, title=title, user=None, rule_set=rule_set, reference_set=ref, enqueue=False
             )
-            count = run_detection(round_.pk)
+            with cycle_collector_paused():
+                count = run_detection(round_.pk)
         except DetectionRefused as exc:
             raise CommandError(str(exc)) from exc
         self.stdout.write(f"纠偏记录 {count} 条")
