@@ -145,7 +145,13 @@ def evaluate_reference(
     cents = div_half_up(fraction_of(min_price).numerator * 100, fraction_of(min_price).denominator)
     converted_exact = fraction_of(min_price) / target.n
     converted = to_decimal(converted_exact, 10)
-    factors = {
+    factors = _reference_factors(target.n, n_reference, _fmt_price(min_price), province)
+    return _finish(target, converted, converted_exact, cents, factors, tolerance_abs, tolerance_rel, bands)
+
+
+def _reference_factors(n_target: int, n_reference: int | None, formula: str, province: str) -> dict:
+    """The explanation inputs of a 四同 flag (no conversion: factor 1, the other province's pack price)."""
+    return {
         "kind": "reference",
         "k": "",
         "unit": "",
@@ -154,14 +160,13 @@ def evaluate_reference(
         "x": "1",
         "exponent": "0",
         "k_pack": "",
-        "n_target": target.n,
-        "n_bench": n_reference or target.n,
+        "n_target": n_target,
+        "n_bench": n_reference or n_target,
         "pack_exponent": "0",
         "factor": "1",
-        "limit_formula": f"{_fmt_price(min_price)}",
+        "limit_formula": formula,
         "province": province,
     }
-    return _finish(target, converted, converted_exact, cents, factors, tolerance_abs, tolerance_rel, bands)
 
 
 def evaluate_reference_e4(
@@ -184,22 +189,7 @@ def evaluate_reference_e4(
     cents = (2 * min_e4 + 100) // 200  # L_t: min_price half-up to the cent
     converted = Decimal((2 * min_e4 * 10**6 + n) // (2 * n)).scaleb(-10)  # min_price / n_t, 10 decimals
     ratio = Decimal((2 * target_e4 * 100 + cents) // (2 * cents)).scaleb(-4)  # P_t / L_t, 4 decimals
-    factors = {
-        "kind": "reference",
-        "k": "",
-        "unit": "",
-        "q_target": "",
-        "q_bench": "",
-        "x": "1",
-        "exponent": "0",
-        "k_pack": "",
-        "n_target": n,
-        "n_bench": n_reference or n,
-        "pack_exponent": "0",
-        "factor": "1",
-        "limit_formula": _fmt_price_cached(min_price),
-        "province": province,
-    }
+    factors = _reference_factors(n, n_reference, _fmt_price_cached(min_price), province)
     return Evaluation(
         converted=converted,
         converted_exact=Fraction(min_e4, 10_000 * n),
