@@ -73,8 +73,9 @@ def _clear_and_same_spec_groups() -> list[dict]:
         ("F9", {"转换比": "1000", "挂网价格": "10000.0001"}),
         ("F1", {"转换比": "999", "挂网价格": "9990.0001"}),
     )
-    # a single benchmark
+    # a single benchmark, and a single one priced to 5 decimals (not comparable in 1/10000 yuan integers)
     group("药6", ("O1", {"挂网价格": "10.00"}))
+    group("药7", ("O2", {"挂网价格": "10.00001"}))
     return rows
 
 
@@ -87,6 +88,7 @@ def test_clear_winners_and_same_spec_ties_are_settled_without_exact_ordering(exa
         "药4-T": "N3",
         "药5-T": "F9",
         "药6-T": "O1",
+        "药7-T": "O2",
     }
     assert exact_calls == []
 
@@ -95,7 +97,7 @@ def test_same_spec_same_pack_ties_need_no_exact_ordering_whatever_the_pack_coeff
     # K_p = 1.95 only matters between packs: ties inside one pack size are still settled by code
     rows = [r for r in _clear_and_same_spec_groups() if r["通用名"] not in ("药4", "药5")]
     got = _benchmarks(rows, UNEVALUATED, k_pack="1.95")
-    assert got == {"药1-T": "P1", "药2-T": "C9", "药3-T": "S2", "药6-T": "O1"}
+    assert got == {"药1-T": "P1", "药2-T": "C9", "药3-T": "S2", "药6-T": "O1", "药7-T": "O2"}
     assert exact_calls == []
 
 
@@ -356,3 +358,25 @@ def test_rational_conversions_are_ordered_in_integer_arithmetic(monkeypatch):
     # 15mg as 10mg is × 1.7^-log2(1.5): irrational, ordered in 40-digit decimals
     assert _bench(_two(("B1", "10mg", "1", "1000000.0000"), ("B9", "15mg", "1", "1363967.3588"))) == "B9"
     assert sorted(slow) == ["B1", "B9"]
+
+
+def test_an_irrational_conversion_factor_is_computed_once_not_once_per_group(monkeypatch):
+    # 15mg as 10mg (1.7^-log2(1.5)) is a 40-digit exp/log: cached per distinct spec pair
+    computed: list[tuple] = []
+    real = benchmark.conversion_term
+
+    def spy(k, x):
+        computed.append((k, x))
+        return real(k, x)
+
+    monkeypatch.setattr(benchmark, "conversion_term", spy)
+    rows = []
+    for name in ("药1", "药2", "药3"):
+        rows += [
+            listing(f"{name}A", 通用名=name, 质量层次="未过评", 转换比="1", 挂网价格="9999999"),
+            listing(f"{name}B1", 通用名=name, 生产企业="乙", 转换比="1", 挂网价格="1000000.0000"),
+            listing(f"{name}B9", 通用名=name, 生产企业="丙", 规格="15mg", 转换比="1", 挂网价格="1363967.3588"),
+        ]
+    got = flags(rows)
+    assert {t: f["bench"] for (t, _rule), f in got.items()} == {"药1A": "药1B9", "药2A": "药2B9", "药3A": "药3B9"}
+    assert len(computed) <= 1  # once (or not at all, when an earlier test already computed it)
