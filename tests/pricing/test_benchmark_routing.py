@@ -1,11 +1,13 @@
 """What the benchmark chooser sends to its slow exact steps (比价药品, pricing.engine.benchmark).
 
 The chooser decides with floats and vectorised integer arithmetic, and falls back to Python
-(`exact_order`: Fraction / 40-digit Decimal, then 挂网编号) only where floats cannot tell. Either
-way gives the same benchmark, so the tests in test_benchmark_branches.py cannot see *which* way a
-group took; at province scale it matters (the exact step is per group in Python). These tests
-count the groups that reach `exact_order` — exactly the near-tied ones of different specs or packs —
-and check the benchmark at the same time.
+(`exact_order`: Fraction / 40-digit Decimal, then 挂网编号; the exact evaluation of a pair) only
+where floats cannot tell. Either way gives the same benchmark and flag, so the tests in
+test_benchmark_branches.py cannot see *which* way a row took; at province scale it matters (the
+exact steps are per group / per pair in Python). These tests check the benchmarks and flags and at
+the same time what reaches the exact steps: `exact_order` gets exactly the near-tied groups of
+different specs or packs (with only their near rows), and the pre-filter `possibly_flagged` drops
+every pair clearly below its threshold. A few tests at the end pin exactness where floats fail.
 """
 
 from decimal import Decimal
