@@ -78,7 +78,7 @@ MUT_conversion = pricing/engine/conversion.py|$(PYTEST_PURE) tests/pricing/test_
   tests/pricing/test_conversion_branches.py tests/pricing/test_limits_branches.py
 MUT_limits = pricing/engine/limits.py|$(PYTEST_PURE) tests/pricing/test_conversion.py tests/pricing/test_limits_branches.py
 MUT_benchmark = pricing/engine/benchmark.py|$(PYTEST_PURE) tests/pricing/test_benchmark_branches.py \
-  tests/pricing/test_rule_branches.py
+  tests/pricing/test_benchmark_routing.py tests/pricing/test_rule_branches.py
 MUT_workflow = appeals/workflow.py|$(PYTEST_DB) tests/appeals/test_workflow_branches.py tests/appeals/test_deadline.py
 # the decision service: only the test files that target it (SQLite, a few seconds per mutant)
 MUT_decisions = pricing/review/decisions.py|$(PYTEST_DB) tests/review/test_decisions_branches.py \

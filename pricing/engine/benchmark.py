@@ -139,8 +139,8 @@ def best_per_group(df: pd.DataFrame, bench: pd.DataFrame, gid: np.ndarray, param
     near = v_sorted <= vmin * (1 + EPS)
     near_count = np.add.reduceat(near.astype(np.int64), starts)
     best = idx_sorted[starts].copy()
-    tied = np.flatnonzero(near_count > 1)
-    if len(tied) == 0:
+    tied = near_count > 1  # groups with more than one candidate
+    if not tied.any():
         return pd.Series(best, index=groups)
     # vectorised exact settlement for same-spec ties
     p_e4 = df["p_e4"].to_numpy()[idx_sorted]
@@ -161,10 +161,10 @@ def best_per_group(df: pd.DataFrame, bench: pd.DataFrame, gid: np.ndarray, param
     best_pos = np.full(len(starts), -1)
     hit = np.flatnonzero(is_best)
     best_pos[np.searchsorted(starts, hit, side="right") - 1] = hit
-    ok = (near_count > 1) & ~group_bad & (best_pos >= 0)
+    ok = tied & ~group_bad & (best_pos >= 0)
     best[ok] = idx_sorted[best_pos[ok]]
     cols = _columns(df)
-    for i in np.flatnonzero((near_count > 1) & ~ok):
+    for i in np.flatnonzero(tied & ~ok):
         lo = starts[i]
         rows = [int(r) for r in idx_sorted[lo : lo + near_count[i]]]
         best[i] = exact_order(cols, rows, params)[0]
@@ -198,7 +198,7 @@ def sibling_pairs(
     keys = pd.DataFrame({"kid": best_of_key.index, "row": best_of_key.to_numpy()})
     keys["sid"] = key_sid.loc[keys["kid"]].to_numpy()
     keys["v"] = df["v"].to_numpy()[keys["row"].to_numpy()]
-    keys = keys.sort_values(["sid", "v"], kind="stable")
+    keys = keys.sort_values(["sid", "v"])  # on several columns pandas sorts with np.lexsort (stable)
     s_sorted = keys["sid"].to_numpy()
     starts, sids = _group_starts(s_sorted)
     sizes = np.diff(np.r_[starts, len(keys)])
@@ -208,22 +208,22 @@ def sibling_pairs(
     first_row = rows_sorted[starts].copy()
     first_kid = kids_sorted[starts].copy()
     has2 = sizes > 1
-    second_row = np.where(has2, rows_sorted[np.minimum(starts + 1, len(keys) - 1)], -1)
+    second = np.minimum(starts + 1, len(keys) - 1)  # the second key of a set (kept in bounds)
+    second_row = np.where(has2, rows_sorted[second], -1)
     # exact order where the top keys are within EPS of the second-lowest (ties or float noise)
-    v2 = np.where(has2, v_sorted[np.minimum(starts + 1, len(keys) - 1)], np.inf)
+    v2 = np.where(has2, v_sorted[second], np.inf)
     cols = _columns(df)
     # keys within EPS of the second-lowest, per set (v ascending inside a set; NaN sorts last)
     limit = np.repeat(v2 * (1 + EPS), sizes)
     within = (v_sorted <= limit) | np.isnan(limit)
-    near_count = np.add.reduceat(within.astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
-    clear = (near_count <= 1) | ((near_count == 2) & (v_sorted[starts] < v2 * (1 - EPS)))
+    # (a set of two or more keys has at least its first two within; one-key sets are skipped: has2)
+    near_count = np.add.reduceat(within.astype(np.int64), starts)
+    clear = (near_count == 2) & (v_sorted[starts] < v2 * (1 - EPS))
     for i in np.flatnonzero(has2 & ~clear):
         lo, n_near = starts[i], int(near_count[i])
         rows = [int(r) for r in rows_sorted[lo : lo + n_near]]
         ordered = exact_order(cols, rows, params)
-        # `ordered` holds only the near rows: their keys are all that is looked up
-        kid_of = dict(zip(rows, kids_sorted[lo : lo + n_near].tolist(), strict=True))
-        first_row[i], first_kid[i] = ordered[0], kid_of[ordered[0]]
+        first_row[i], first_kid[i] = ordered[0], kids_sorted[lo + rows.index(ordered[0])]
         second_row[i] = ordered[1]
     pos = pd.Series(np.arange(len(sids)), index=sids)
     t_index = targets.index.to_numpy()
@@ -240,8 +240,9 @@ def evaluate_one(
     cols: Columns, t: int, b: int, params: RuleParams, bands: list[tuple[Decimal, str]] | None = None
 ) -> Evaluation:
     """evaluate_pair for one (target, benchmark) of one comparison class; for identical specs
-    evaluate_pair itself ignores K, the quantities and the unit."""
-    if cols.spec[t] == cols.spec[b] or cols.kind[t] == "u":
+    evaluate_pair itself ignores K, the quantities and the unit. (Unparsed specs share a comparison
+    class only with the same 规格 text, so they always compare as identical.)"""
+    if cols.spec[t] == cols.spec[b]:
         kind = "identical"
     else:
         kind = "content" if cols.kind[t] == "c" else "volume"
