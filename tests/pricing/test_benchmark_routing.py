@@ -311,6 +311,28 @@ def test_a_breach_of_a_ninety_million_yuan_limit_with_a_fine_relative_tolerance_
     assert got[("T1", UNEVALUATED)]["limit"] == Decimal("92233700.00")
 
 
+@pytest.mark.parametrize(
+    ("limit", "breach", "below", "rel"),
+    [
+        # the limit side leaves int64: 92,233,600,000 cents × 100 × (10^6 + 1) > 2^63
+        ("922336000.00", "922337300.00", "922336900.00", "0.000001"),
+        # the target side leaves int64 (5·10^13 × 10^6) while the limit side fits
+        ("100000000.00", "5000000000.00", "100000099.99", "0.000001"),
+    ],
+)
+def test_breaches_of_huge_prices_with_a_six_decimal_tolerance_are_flagged(limit, breach, below, rel):
+    # a six-decimal relative tolerance is compared in integers; where those integers would leave int64
+    # the row stays a candidate and the exact evaluation decides (a wrapped comparison dropped the breach)
+    rows = [
+        listing("B", 挂网价格=limit),
+        listing("T1", 质量层次="未过评", 挂网价格=breach),
+        listing("T2", 质量层次="未过评", 挂网价格=below),
+    ]
+    got = flags(rows, tolerance_rel=rel)
+    assert set(got) == {("T1", UNEVALUATED)}
+    assert got[("T1", UNEVALUATED)]["limit"] == Decimal(limit)
+
+
 # ---- exact ordering itself
 
 
