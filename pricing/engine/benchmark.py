@@ -279,7 +279,7 @@ def possibly_flagged(df: pd.DataFrame, pairs: pd.DataFrame, params: RuleParams) 
     p_e4 = df["p_e4"].to_numpy()[t] if "p_e4" in df else None
     rel = Fraction(params.tolerance_rel)
     abs_e4 = Fraction(params.tolerance_abs) * 10_000
-    exact_ok = p_e4 is not None and abs_e4.denominator == 1 and rel.denominator <= 10**6
+    exact_ok = p_e4 is not None and abs_e4.denominator == 1  # any rational tolerance: Python integers
     if not exact_ok:
         threshold = (cents_f / 100 * (1 - 1e-9) - 0.0051) * (1 + float(rel)) + float(params.tolerance_abs)
         return df["price_f"].to_numpy()[t] > threshold
