@@ -76,7 +76,8 @@ MUTATION_MODULES = specs conversion limits benchmark workflow decisions
 MUT_specs = catalogue/specs.py|$(PYTEST_PURE) tests/catalogue/test_specs_branches.py tests/pricing/test_rule_branches.py
 MUT_conversion = pricing/engine/conversion.py|$(PYTEST_PURE) tests/pricing/test_conversion.py \
   tests/pricing/test_conversion_branches.py tests/pricing/test_limits_branches.py
-MUT_limits = pricing/engine/limits.py|$(PYTEST_PURE) tests/pricing/test_conversion.py tests/pricing/test_limits_branches.py
+MUT_limits = pricing/engine/limits.py|$(PYTEST_PURE) tests/pricing/test_conversion.py tests/pricing/test_limits_branches.py \
+  tests/pricing/test_reference_e4.py
 MUT_benchmark = pricing/engine/benchmark.py|$(PYTEST_PURE) tests/pricing/test_benchmark_branches.py \
   tests/pricing/test_benchmark_routing.py tests/pricing/test_rule_branches.py
 MUT_workflow = appeals/workflow.py|$(PYTEST_DB) tests/appeals/test_workflow_branches.py tests/appeals/test_deadline.py
