@@ -220,7 +220,8 @@ KINDS = {
     "pack, K_p = 1.95": ({"转换比": "30"}, {}, {"k_pack": "1.95"}),
     "content and pack, K_p = 1.95": ({"规格": "20mg", "转换比": "20"}, {}, {"k_pack": "1.95"}),
 }
-# tolerances the pre-filter decides in exact integers, and ones it can only bound with floats
+# tolerances the pre-filter decides in exact integers (whole 1/10000 yuan absolute, any relative), and
+# absolute ones below 1/10000 yuan, which it can only bound with floats
 EXACT_TOLERANCES = [
     {},
     {"tolerance_abs": "0.10"},
