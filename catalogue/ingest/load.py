@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from catalogue.models import Listing, Manufacturer
 
+from .multirow import insert_rows, rows_per_statement
 from .normalise import LISTING_FIELDS, NormalisedCatalogue, map_unique
 
 CHUNK_ROWS = 50_000
@@ -275,7 +276,7 @@ def csv_field_column(values: np.ndarray) -> np.ndarray:
 
 
 def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarray) -> None:
-    """One executemany of the chunk with the values `bulk_create` would send (no model instances):
+    """One multi-row INSERT executemany of the chunk with the values `bulk_create` would send (no model instances):
     for the decimal columns the text of their Decimal (what the driver's adapter binds for a Decimal),
     the JSON column re-encoded as Django's JSONField encodes it, Python bools/ints/None."""
     columns = []
@@ -290,10 +291,10 @@ def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarr
         columns.append(values.tolist())
     columns.append([version_id] * len(part))
     columns.append(manufacturer_ids.tolist())
-    names = ", ".join((*LISTING_FIELDS, "version_id", "manufacturer_id"))
-    marks = ", ".join(["%s"] * len(columns))
+    names = (*LISTING_FIELDS, "version_id", "manufacturer_id")
     with connection.cursor() as cur:
-        cur.executemany(f"INSERT INTO {Listing._meta.db_table} ({names}) VALUES ({marks})", zip(*columns, strict=True))
+        per = rows_per_statement(connection, len(names))
+        insert_rows(cur, Listing._meta.db_table, names, zip(*columns, strict=True), per)
 
 
 def _to_decimal(text: object) -> Decimal | None:

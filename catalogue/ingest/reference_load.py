@@ -1,4 +1,4 @@
-"""Storing reference prices (省际挂网价): one COPY on PostgreSQL, one executemany elsewhere.
+"""Storing reference prices (省际挂网价): one COPY on PostgreSQL, one multi-row INSERT executemany elsewhere.
 
 Called inside the caller's transaction (the price set and its rows appear together). No model
 instances: 120,000 rows through `bulk_create` cost ≈ 15 s; the same rows as one COPY text block
@@ -15,6 +15,7 @@ from django.db import connection
 from catalogue.models import ReferencePrice
 
 from .load import csv_field_column
+from .multirow import insert_rows, rows_per_statement
 from .normalise import map_unique
 
 # the frame's columns (catalogue.ingest.pipeline.prepare_reference), in the order they are written
@@ -52,11 +53,10 @@ def store_reference_prices(price_set_id: int, frame: pd.DataFrame) -> int:
     columns = [_column(frame, f, text=False) for f in REFERENCE_FIELDS]
     columns[-1] = map_unique(frame["listed_price"], _db_price)
     columns.append(np.full(len(frame), price_set_id, dtype=object))
-    marks = ", ".join(["%s"] * len(columns))
+    fields = (*REFERENCE_FIELDS, "price_set_id")
     with connection.cursor() as cur:
-        cur.executemany(
-            f"INSERT INTO {table} ({names}) VALUES ({marks})", zip(*(c.tolist() for c in columns), strict=True)
-        )
+        per = rows_per_statement(connection, len(fields))
+        insert_rows(cur, table, fields, zip(*(c.tolist() for c in columns), strict=True), per)
     return len(frame)
 
 

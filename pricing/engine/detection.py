@@ -19,6 +19,7 @@ import pandas as pd
 from django.db import connection
 from django.utils import timezone
 
+from catalogue.ingest.multirow import insert_rows, rows_per_statement
 from catalogue.ingest.normalise import map_unique
 from catalogue.models import Listing, Manufacturer, ReferencePrice
 from catalogue.specs import normalise_text
@@ -347,17 +348,17 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                 if progress and count % 50_000 == 0:
                     progress(count)
         return count
-    # elsewhere (SQLite): executemany in one statement per batch, with the values bulk_create would send
+    # elsewhere (SQLite): multi-row INSERTs with the values bulk_create would send
     # (Decimals and ints as they are, the JSON column encoded by its field, one timestamp)
-    table = Flag._meta.db_table
     stamp = Flag._meta.get_field("updated_at").get_db_prep_save(now, connection)
-    sql = f"INSERT INTO {table} ({', '.join(COPY_COLUMNS)}) VALUES ({', '.join(['%s'] * len(COPY_COLUMNS))})"
     head, tail = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]
-    batch: list[tuple] = []
     with connection.cursor() as cur, _large_page_cache(cur), sqlite_insert_trigger_as_one_bump(cur) as per_round:
-        for row in rows:
-            batch.append(
-                (
+
+        def values() -> Iterator[tuple]:
+            for row in rows:
+                if per_round is not None:
+                    per_round[row["round_id"]] += 1
+                yield (
                     *(row[c] for c in head),
                     json.dumps(row["factors"]),  # JSONField's own encoding (json.dumps, default encoder)
                     *(row[c] for c in tail),
@@ -366,15 +367,9 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                     0,
                     stamp,
                 )
-            )
-            count += 1
-            if per_round is not None:
-                per_round[row["round_id"]] += 1
-            if len(batch) >= 50_000:
-                cur.executemany(sql, batch)
-                batch.clear()
-        if batch:
-            cur.executemany(sql, batch)
+
+        per = rows_per_statement(connection, len(COPY_COLUMNS))
+        count = insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, values(), per)
     return count
 
 

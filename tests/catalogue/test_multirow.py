@@ -1,0 +1,38 @@
+"""Multi-row INSERT stores every row once, in order, whatever the block boundaries."""
+
+import pytest
+from django.db import connection
+
+from catalogue.ingest.multirow import insert_rows, rows_per_statement
+
+pytestmark = pytest.mark.django_db
+
+
+def _table(cur) -> None:
+    cur.execute("CREATE TEMPORARY TABLE t_multirow (seq integer PRIMARY KEY, n integer, s text)")
+
+
+@pytest.mark.parametrize("count", [0, 1, 6, 7, 8, 23])
+def test_every_row_once_in_order(count: int) -> None:
+    rows = [(i, i * 10, f"行{i}, 'quoted' \"x\"" if i % 2 else None) for i in range(count)]
+    with connection.cursor() as cur:
+        _table(cur)
+        assert insert_rows(cur, "t_multirow", ("seq", "n", "s"), iter(rows), per=7) == count
+        cur.execute("SELECT seq, n, s FROM t_multirow ORDER BY seq")
+        assert [tuple(r) for r in cur.fetchall()] == rows
+
+
+def test_a_short_row_is_refused_not_shifted() -> None:
+    with connection.cursor() as cur:
+        _table(cur)
+        with pytest.raises(ValueError, match="3 values"):
+            insert_rows(cur, "t_multirow", ("seq", "n", "s"), [(1, 2, "a"), (2, 3), (3, 4, "c", "d")], per=3)
+
+
+def test_block_stays_within_the_parameter_limit() -> None:
+    per = rows_per_statement(connection, 29)
+    assert 1 <= per <= 500
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        assert per * 29 <= connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
