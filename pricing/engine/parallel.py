@@ -1,0 +1,93 @@
+"""One computation on a second core (并行计算): a forked child computes, the parent goes on.
+
+`start(fn)` forks; the child runs `fn()` on the frames it inherited (copy-on-write: nothing is
+serialised on the way in), sends the pickled result back over a pipe and leaves with `os._exit` — it
+never touches the parent's database connection, runs no cleanup and no atexit handler. `Pending.result`
+reads it. Pure computation only: `fn` must not do I/O.
+
+Where forking is not possible or not worth it (one core, no fork(), small input), or the child fails in
+any way (an exception, killed, a truncated pipe), the computation runs in the calling process instead —
+the result is the same value either way; only the time differs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import signal
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+MIN_ROWS = 50_000  # below this the fork and the pickling cost more than they save
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def worthwhile(rows: int) -> bool:
+    return hasattr(os, "fork") and rows >= MIN_ROWS and cores() > 1
+
+
+class Pending(Generic[T]):
+    """A computation started in a child (or deferred to the parent when no child could run it)."""
+
+    def __init__(self, fn: Callable[[], T], pid: int | None, fd: int | None) -> None:
+        self._fn, self._pid, self._fd = fn, pid, fd
+
+    def result(self) -> T:
+        if self._pid is None:
+            return self._fn()
+        with os.fdopen(self._fd, "rb") as pipe:
+            data = pipe.read()
+        _pid, status = os.waitpid(self._pid, 0)
+        try:
+            kind, value = pickle.loads(data)  # our own child's output, never outside input
+        except Exception:  # killed before it finished writing
+            kind, value = "failed", f"exit status {status}"
+        if kind == "ok":
+            return value
+        log.warning("parallel computation failed in the child (%s); computing it here", value)
+        return self._fn()
+
+    def cancel(self) -> None:
+        """The caller failed and no longer wants the result: stop and reap the child."""
+        if self._pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._pid, signal.SIGKILL)
+        os.waitpid(self._pid, 0)
+        os.close(self._fd)
+        self._pid = None
+
+
+def start(fn: Callable[[], T]) -> Pending[T]:
+    """Run `fn` in a forked child; the caller collects it with `.result()`."""
+    try:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+    except OSError as exc:  # no memory for the child, too many processes
+        log.warning("could not fork (%s); computing in this process", exc)
+        return Pending(fn, None, None)
+    if pid == 0:  # the child
+        os.close(read_fd)
+        status = 0
+        try:
+            payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # reported to the parent, which recomputes
+            payload, status = pickle.dumps(("error", repr(exc))), 1
+        try:
+            with os.fdopen(write_fd, "wb") as pipe:
+                pipe.write(payload)
+        finally:
+            os._exit(status)
+    os.close(write_fd)
+    return Pending(fn, pid, read_fd)
