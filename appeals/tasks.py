@@ -3,6 +3,7 @@ All take ids (or nothing), are idempotent and keep their bookkeeping in the data
 
 from celery import shared_task
 
+import config.celery  # noqa: F401  (the configured app, loaded before any of these tasks is sent)
 from jobs.runner import ticket_run
 
 from . import notifications, publication

@@ -5,8 +5,3 @@ from django.utils.translation import gettext_lazy as _
 class AuditConfig(AppConfig):
     name = "audit"
     verbose_name = _("审计日志")
-
-    def ready(self) -> None:
-        from .request_id import connect_celery
-
-        connect_celery()

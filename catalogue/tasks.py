@@ -6,6 +6,7 @@ import random
 from celery import shared_task
 from django.db import OperationalError
 
+import config.celery  # noqa: F401  (the configured app, loaded before any of these tasks is sent)
 from jobs.runner import ticket_run
 
 from . import services

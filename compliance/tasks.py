@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+import config.celery  # noqa: F401  (the configured app, loaded before any of these tasks is sent)
 from compliance import reminders, services
 from compliance.errors import ComplianceError
 

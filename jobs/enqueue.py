@@ -11,15 +11,11 @@ from contextvars import ContextVar
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
-from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .models import JobTicket
 from .registry import task_name
 
 log = logging.getLogger(__name__)
-BROKER_ERRORS = (BrokerError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)
 
 deferred: ContextVar[bool] = ContextVar("jobs_deferred", default=False)
 
@@ -45,12 +41,22 @@ def enqueue(kind: str, object_id: int) -> None:
 
 def send(kind: str, object_id: int) -> bool:
     """Hand the message to the broker (or run it in-process when eager). False if the broker is down."""
-    task = import_string(task_name(kind))
+    task = import_string(task_name(kind))  # its module loads the Celery app (config.celery)
     try:
         task.delay(object_id)
-    except BROKER_ERRORS as exc:
+    except broker_errors() as exc:
         log.warning("broker unavailable, %s #%s stays queued for the sweeper: %s", kind, object_id, exc)
         deferred.set(True)
         return False
     JobTicket.objects.filter(kind=kind, object_id=object_id, done_at__isnull=True).update(sent=True)
     return True
+
+
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What a send raises when the broker is away (imported here, when sending: the data commands
+    never send and need not load kombu and redis)."""
+    from kombu.exceptions import OperationalError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    return (OperationalError, RedisConnectionError, RedisTimeoutError, ConnectionError, TimeoutError)

@@ -3,6 +3,7 @@ Each runs under its job ticket (jobs.runner): beaten while alive, re-sent by the
 
 from celery import shared_task
 
+import config.celery  # noqa: F401  (the configured app, loaded before any of these tasks is sent)
 from jobs.runner import ticket_run
 from pricing.models import CorrectionRound, JobStatus
 
