@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from catalogue.models import Listing, Manufacturer
 
-from .multirow import insert_rows, rows_per_statement
+from .multirow import insert_columns, rows_per_statement
 from .normalise import LISTING_FIELDS, NormalisedCatalogue, map_unique
 
 CHUNK_ROWS = 50_000
@@ -288,13 +288,13 @@ def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarr
             values = map_unique(values, _decimal_text)
         elif field == "extra":
             values = map_unique(values, _json_field_text)
-        columns.append(values.tolist())
-    columns.append([version_id] * len(part))
-    columns.append(manufacturer_ids.tolist())
+        columns.append(values)
+    columns.append(np.full(len(part), version_id, dtype=object))
+    columns.append(manufacturer_ids)
     names = (*LISTING_FIELDS, "version_id", "manufacturer_id")
     with connection.cursor() as cur:
         per = rows_per_statement(connection, len(names))
-        insert_rows(cur, Listing._meta.db_table, names, zip(*columns, strict=True), per)
+        insert_columns(cur, Listing._meta.db_table, names, columns, per)
 
 
 def _to_decimal(text: object) -> Decimal | None:

@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import chain, islice
 
+import numpy as np
+
 ROWS_PER_STATEMENT = 500
 
 
@@ -51,4 +53,29 @@ def insert_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Seque
     cursor.executemany(head + ", ".join([one] * per), blocks())
     if rest:
         cursor.executemany(head + ", ".join([one] * len(rest)), [tuple(chain.from_iterable(rest))])
+    return count
+
+
+def insert_columns(cursor, table: str, columns: Sequence[str], values: Sequence[Sequence[object]], per: int) -> int:
+    """As insert_rows, for data held column by column (`values[j]` is column j, all the same length):
+    the blocks are cut from one interleaved list instead of being assembled row by row."""
+    width = len(columns)
+    if len(values) != width:
+        raise ValueError(f"{table}: {len(values)} columns of values for {width} columns")
+    count = len(values[0]) if width else 0
+    if any(len(column) != count for column in values):
+        raise ValueError(f"{table}: columns of different lengths")
+    flat = np.empty(count * width, dtype=object)
+    for j, column in enumerate(values):
+        # numeric numpy columns as Python numbers (the driver binds int/float, not numpy scalars)
+        flat[j::width] = column.tolist() if isinstance(column, np.ndarray) and column.dtype != object else column
+    flat = flat.tolist()
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    step = per * width
+    full = count // per
+    if full:
+        cursor.executemany(head + ", ".join([one] * per), (tuple(flat[k * step : (k + 1) * step]) for k in range(full)))
+    if count % per:
+        cursor.executemany(head + ", ".join([one] * (count % per)), [tuple(flat[full * step :])])
     return count

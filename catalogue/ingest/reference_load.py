@@ -15,7 +15,7 @@ from django.db import connection
 from catalogue.models import ReferencePrice
 
 from .load import csv_field_column
-from .multirow import insert_rows, rows_per_statement
+from .multirow import insert_columns, rows_per_statement
 from .normalise import map_unique
 
 # the frame's columns (catalogue.ingest.pipeline.prepare_reference), in the order they are written
@@ -56,7 +56,7 @@ def store_reference_prices(price_set_id: int, frame: pd.DataFrame) -> int:
     fields = (*REFERENCE_FIELDS, "price_set_id")
     with connection.cursor() as cur:
         per = rows_per_statement(connection, len(fields))
-        insert_rows(cur, table, fields, zip(*(c.tolist() for c in columns), strict=True), per)
+        insert_columns(cur, table, fields, columns, per)
     return len(frame)
 
 

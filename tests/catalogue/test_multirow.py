@@ -3,7 +3,7 @@
 import pytest
 from django.db import connection
 
-from catalogue.ingest.multirow import insert_rows, rows_per_statement
+from catalogue.ingest.multirow import insert_columns, insert_rows, rows_per_statement
 
 pytestmark = pytest.mark.django_db
 
@@ -36,3 +36,26 @@ def test_block_stays_within_the_parameter_limit() -> None:
         import sqlite3
 
         assert per * 29 <= connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+
+
+@pytest.mark.parametrize("count", [0, 1, 6, 7, 8, 23])
+def test_columns_go_in_as_the_same_rows(count: int) -> None:
+    import numpy as np
+
+    seq = np.arange(count, dtype=np.int64)  # numeric numpy column: bound as Python ints
+    n = [i * 10 for i in range(count)]
+    s = np.array([f"行{i}, 'q' \"x\"" if i % 2 else None for i in range(count)], dtype=object)
+    with connection.cursor() as cur:
+        _table(cur)
+        assert insert_columns(cur, "t_multirow", ("seq", "n", "s"), [seq, n, s], per=7) == count
+        cur.execute("SELECT seq, n, s FROM t_multirow ORDER BY seq")
+        assert [tuple(r) for r in cur.fetchall()] == list(zip(seq.tolist(), n, s.tolist(), strict=True))
+
+
+def test_columns_of_different_lengths_are_refused() -> None:
+    with connection.cursor() as cur:
+        _table(cur)
+        with pytest.raises(ValueError, match="different lengths"):
+            insert_columns(cur, "t_multirow", ("seq", "n", "s"), [[1, 2], [1, 2], [1]], per=3)
+        with pytest.raises(ValueError, match="2 columns"):
+            insert_columns(cur, "t_multirow", ("seq", "n", "s"), [[1], [1]], per=3)
