@@ -83,7 +83,11 @@ def detect(round_id: int) -> None:
     count = run_detection(round_id)
     elapsed = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB → GiB
-    print(f"RESULT flags={count} seconds={elapsed:.2f} peak_rss_gib={peak:.2f}", flush=True)
+    # the 四同 rule's forked child (pricing.engine.parallel), if one ran: its own peak, shared pages included
+    child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
+    print(
+        f"RESULT flags={count} seconds={elapsed:.2f} peak_rss_gib={peak:.2f} child_peak_rss_gib={child:.2f}", flush=True
+    )
 
 
 def main(argv: list[str]) -> None:
