@@ -2,7 +2,7 @@
 
 Reads listings with `values_list` (no model instances), re-derives 剂型组/tier class through the
 round's rule set, runs the enabled rules (pricing.rules) and bulk-inserts the flags: COPY on
-PostgreSQL, executemany elsewhere. The caller (pricing.services.run_detection) owns transactions.
+PostgreSQL, multi-row INSERTs elsewhere. The caller (pricing.services.run_detection) owns transactions.
 """
 
 from __future__ import annotations
@@ -325,7 +325,7 @@ COPY_COLUMNS = [
 
 
 def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = None) -> int:
-    """Insert flags: COPY on PostgreSQL, executemany elsewhere. Returns the count."""
+    """Insert flags: COPY on PostgreSQL, multi-row INSERTs elsewhere. Returns the count."""
     now = timezone.now()
     count = 0
     if connection.vendor == "postgresql":
