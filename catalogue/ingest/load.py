@@ -1,8 +1,8 @@
 """Loading normalised rows: manufacturers upserted first, listings staged in chunks, no activation.
 
 Staged rows belong to a version that is not ACTIVE yet, so no selector shows them. On PostgreSQL
-rows are streamed with COPY (psycopg 3); elsewhere multi-row INSERTs per chunk (no model instances). A rerun first deletes
-whatever an earlier, interrupted attempt staged for the same version.
+rows are streamed with COPY (psycopg 3); elsewhere multi-row INSERTs per chunk (no model instances).
+A rerun first deletes whatever an earlier, interrupted attempt staged for the same version.
 """
 
 import contextlib
