@@ -79,6 +79,12 @@ TEMPLATES = [
             ],
         },
     },
+    {  # only for the review pages' long row loops, rendered explicitly (pricing.review.row_html)
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "config.jinja2.environment"},
+    },
 ]
 
 DATABASES = {

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.permissions import admin_required, staff_required
 from appeals.workflow import normalise_deadline
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
-from pricing.review import charts, list_rows, round_stats, selectors
+from pricing.review import charts, list_rows, round_stats, row_html, selectors
 from pricing.review.binding import binding_limit_of
 from pricing.review.decisions import (
     SELECT_ALL_LIMIT,
@@ -249,6 +249,7 @@ def flag_list(request: HttpRequest, round_id: int) -> HttpResponse:
         "filter": flt,
         "widgets": flt.widgets(),
         "page": page,
+        "rows_html": row_html.flag_rows(page.object_list, open_round=rnd.status == RoundStatus.DRAFT),
         "query": query.urlencode(),
         "full_query": full_query,
         "form_groups": selectors.form_groups(rnd),
@@ -291,6 +292,7 @@ def _detail_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
         "round": flag.round,
         "explanation": _explanation(flag),
         "group": group,
+        "group_rows": row_html.group_rows(group),
         "group_chart": charts.comparison_group_chart(group, limit_unit, target_label) if group else None,
         "limit_unit": limit_unit,
         "decisions": selectors.decisions_of(flag),
