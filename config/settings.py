@@ -137,7 +137,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
 # Sessions: 30 minutes idle (refreshed per request), 12 hours absolute (accounts.middleware).
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False  # the idle timeout slides once a minute (accounts.middleware), not per request
+SESSION_REFRESH_SECONDS = 60
 SESSION_ABSOLUTE_SECONDS = 12 * 60 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

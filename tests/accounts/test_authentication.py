@@ -193,3 +193,34 @@ def test_login_requires_a_csrf_token(regulator):
         reverse("login"), {"username": "regulator", "password": PASSWORD, "csrfmiddlewaretoken": token}
     )
     assert response.status_code == 302
+
+
+def _session_writes(client: Client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("home"))
+    return sum(1 for q in queries.captured_queries if q["sql"].startswith('UPDATE "django_session"'))
+
+
+@pytest.mark.django_db
+def test_the_session_row_is_written_at_most_once_a_minute(client, regulator):
+    with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), tick=False) as traveller:
+        _login(client, "regulator", PASSWORD)
+        client.get(reverse("home"))
+        traveller.shift(dt.timedelta(seconds=30))
+        assert _session_writes(client) == 0  # browsing does not write the session on every page
+        traveller.shift(dt.timedelta(seconds=31))
+        assert _session_writes(client) == 1  # a minute after the last write, the idle timeout slides
+
+
+@pytest.mark.django_db
+def test_idle_timeout_counts_from_the_last_refresh_at_most_a_minute_early(client, regulator):
+    with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), tick=False) as traveller:
+        _login(client, "regulator", PASSWORD)  # written at 0
+        traveller.shift(dt.timedelta(seconds=50))
+        assert "login" not in client.get(reverse("home")).get("Location", "")  # not written: within the minute
+        traveller.shift(dt.timedelta(minutes=29, seconds=11))  # 30 min 1 s after the write, 29 min 11 s idle
+        response = client.get(reverse("home"))
+        assert response.status_code == 302 and reverse("login") in response["Location"]
