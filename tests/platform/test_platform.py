@@ -99,3 +99,16 @@ def test_health_check_is_exempt_from_host_and_https_checks(client, settings):
     # every other page still refuses the unknown host and redirects plain HTTP
     assert client.get("/accounts/login/", HTTP_HOST="127.0.0.1:8000").status_code == 400
     assert client.get("/accounts/login/", HTTP_HOST="jiupian.example.gov.cn").status_code == 301
+
+
+def test_production_keeps_database_connections_between_requests(monkeypatch):
+    """A new PostgreSQL backend per request (Django's default CONN_MAX_AGE=0) costs more than most pages'
+    queries; production keeps connections for a minute and checks them before reuse."""
+    import runpy
+
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 50)
+    monkeypatch.setenv("DJANGO_ALLOWED_HOSTS", "testserver")
+    monkeypatch.delenv("DB_CONN_MAX_AGE", raising=False)
+    production = runpy.run_path(str(ROOT / "config" / "production.py"), run_name="config.production_")
+    assert production["DATABASES"]["default"]["CONN_MAX_AGE"] == 60
+    assert production["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is True
