@@ -241,7 +241,7 @@ def test_comparison_group_cells_equal_djangos_filters_and_the_unshared_arithmeti
     k = {"content": params.get("k_content", "1.7"), "volume": params.get("k_volume", "1.9")}
     assert len(rows) == 6 and any(r["converted"] is None for r in rows) and any(r["vbp_text"] == "是" for r in rows)
     for row in rows:
-        listing = Listing.objects.get(pk=row["listing"].pk)
+        listing = Listing.objects.get(pk=row["listing"].id)
         assert row["listed_price_text"] == floatformat(listing.listed_price, 2)
         assert row["unit_price_text"] == floatformat(listing.unit_price, 4)
         assert row["vbp_text"] == yesno(listing.vbp_selected, "是,否")
