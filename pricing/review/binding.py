@@ -167,6 +167,17 @@ def binding_limits(
     return _group((f.listing_id, f.target_price, reason_of(f)) for f in rows)
 
 
+def binding_limit_among(flags: Iterable[Flag], *, scope: Scope = "all") -> BindingLimit | None:
+    """As `binding_limit_of`, from one listing's flags of one round already read (the detail page reads
+    them once for this and for its list of the listing's other flags). Not for the "final" scope."""
+    if scope not in _STATUSES:
+        raise ValueError(f"scope {scope!r} is read from the final list, not from flags")
+    in_scope = [f for f in flags if f.status in _STATUSES[scope]]
+    if not in_scope:
+        return None
+    return combine(in_scope[0].listing_id, in_scope[0].target_price, (reason_of(f) for f in in_scope))
+
+
 def binding_limit_of(flag: Flag, *, scope: Scope = "all") -> BindingLimit | None:
     """The binding limit of the flag's listing in the flag's round (None when nothing is in scope)."""
     return binding_limits(flag.round_id, scope=scope, listing_ids=[flag.listing_id]).get(flag.listing_id)
@@ -199,6 +210,7 @@ __all__ = [
     "BindingLimit",
     "BindingReason",
     "Scope",
+    "binding_limit_among",
     "binding_limit_expression",
     "binding_limit_of",
     "binding_limits",

@@ -210,11 +210,20 @@ def flag_history(flag: Flag) -> list[dict[str, Any]]:
     return rows
 
 
-def other_flags_on_listing(flag: Flag) -> QuerySet[Flag]:
-    return (
-        Flag.objects.filter(round_id=flag.round_id, listing_id=flag.listing_id)
-        .exclude(pk=flag.pk)
-        .only("id", "rule_code", "severity", "status", "limit_price", "adjusted_limit_price")
+def flags_on_listing(flag: Flag) -> list[Flag]:
+    """Every flag of the flag's listing in its round (itself included): the detail page's binding limit
+    (pricing.review.binding.binding_limit_among) and its list of the listing's other flags, one query."""
+    return list(
+        Flag.objects.filter(round_id=flag.round_id, listing_id=flag.listing_id).only(
+            "id",
+            "listing_id",
+            "rule_code",
+            "severity",
+            "status",
+            "target_price",
+            "limit_price",
+            "adjusted_limit_price",
+        )
     )
 
 

@@ -25,7 +25,7 @@ from accounts.permissions import admin_required, staff_required
 from appeals.workflow import normalise_deadline
 from pricing.models import Flag, FlagDecision, FlagStatus, RoundStatus, RuleCode, Severity
 from pricing.review import charts, list_rows, round_stats, row_html, selectors
-from pricing.review.binding import binding_limit_of
+from pricing.review.binding import binding_limit_among
 from pricing.review.decisions import (
     SELECT_ALL_LIMIT,
     DecisionConflict,
@@ -285,6 +285,7 @@ def flag_export_csv(request: HttpRequest, round_id: int) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
     group = selectors.comparison_group(flag) if flag.listing_id else []
+    peers = selectors.flags_on_listing(flag)
     limit_unit = (flag.effective_limit_price / flag.listing.pack_quantity).quantize(Decimal("0.0001"))
     target_label = f"{flag.listing.strength}×{flag.listing.pack_quantity}"
     return {
@@ -297,8 +298,8 @@ def _detail_context(request: HttpRequest, flag: Flag) -> dict[str, Any]:
         "limit_unit": limit_unit,
         "decisions": selectors.decisions_of(flag),
         "history": selectors.flag_history(flag),
-        "binding": binding_limit_of(flag, scope="all"),
-        "others": selectors.other_flags_on_listing(flag),
+        "binding": binding_limit_among(peers, scope="all"),
+        "others": [f for f in peers if f.pk != flag.pk],
         "open": flag.round.status == RoundStatus.DRAFT,
         "actions": FlagDecision.Action,
         "back": request.GET.get("back", ""),

@@ -132,3 +132,30 @@ def test_final_list_has_one_entry_per_listing_with_its_binding_limit_and_reasons
     own, binding = HEADERS.index("纠偏限价"), HEADERS.index("执行限价")
     by_limit = {str(r[own]): str(r[binding]) for r in rows}
     assert by_limit == {"2.96": "2.96", "5.70": "2.96", "5.57": "12.00", "6.80": "12.00", "12.00": "12.00"}
+
+
+def test_binding_among_a_listings_flags_agrees_with_the_query(db):
+    """The detail page computes the binding limit from the listing's flags it already read."""
+    import pytest
+
+    from pricing.review.binding import binding_limit_among, binding_limit_of
+    from pricing.review.selectors import flags_on_listing
+
+    rnd = RoundFactory()
+    flags = _listing_with_flags(
+        rnd,
+        [("TIER_UNEVALUATED", "5.57", None), ("SAME_MAKER_SPEC", "6.80", "9.00"), ("FOUR_SAME_NATIONAL", "4.00", None)],
+    )
+    FlagFactory(round=rnd, listing=flags[0].listing, status=FlagStatus.PENDING, rule_code="TIER_EVALUATED",
+                limit_price=Decimal("3.00"))  # fmt: skip
+    FlagFactory(round=rnd, listing=flags[0].listing, status=FlagStatus.DISMISSED, rule_code="TIER_EVALUATED_X",
+                limit_price=Decimal("1.00"))  # fmt: skip
+    FlagFactory(round=rnd, status=FlagStatus.CONFIRMED, limit_price=Decimal("0.50"))  # another listing
+    peers = flags_on_listing(flags[0])
+    assert len(peers) == 5
+    for scope in ("all", "confirmed"):
+        assert binding_limit_among(peers, scope=scope) == binding_limit_of(flags[0], scope=scope), scope
+    lonely = FlagFactory(round=rnd, status=FlagStatus.DISMISSED)
+    assert binding_limit_among(flags_on_listing(lonely)) is None is binding_limit_of(lonely)
+    with pytest.raises(ValueError):
+        binding_limit_among(peers, scope="final")
