@@ -23,7 +23,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-MIN_ROWS = 50_000  # below this the fork and the pickling cost more than they save
+MIN_ROWS = 50_000  # below this the fork and the pickling cost more than they save (DETECTION_PARALLEL_MIN_ROWS)
 
 
 def cores() -> int:
@@ -33,8 +33,14 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def min_rows() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "DETECTION_PARALLEL_MIN_ROWS", MIN_ROWS)
+
+
 def worthwhile(rows: int) -> bool:
-    return hasattr(os, "fork") and rows >= MIN_ROWS and cores() > 1
+    return hasattr(os, "fork") and cores() > 1 and rows >= min_rows()
 
 
 class Pending(Generic[T]):
@@ -90,4 +96,5 @@ def start(fn: Callable[[], T]) -> Pending[T]:
         finally:
             os._exit(status)
     os.close(write_fd)
+    log.info("computing in child process %d", pid)
     return Pending(fn, pid, read_fd)

@@ -21,7 +21,7 @@ def force_parallel(monkeypatch):
             forks.append(pid)
         return pid
 
-    monkeypatch.setattr(parallel, "MIN_ROWS", 0)
+    monkeypatch.setattr(parallel, "min_rows", lambda: 0)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
     monkeypatch.setattr(parallel.os, "fork", counting_fork)
     return forks
@@ -31,7 +31,7 @@ def test_offloaded_four_same_gives_the_same_flags_in_the_same_order(samples_dir,
     parallel_flags, _ = pure_flags(samples_dir)
     assert len(force_parallel) == 1  # the 四同 rule really ran in a child
     force_parallel.clear()
-    parallel.MIN_ROWS = 10**12
+    parallel.min_rows = lambda: 10**12  # restored by monkeypatch
     serial_flags, _ = pure_flags(samples_dir)
     assert force_parallel == []
     assert (parallel_flags["rule_code"] == "FOUR_SAME_NATIONAL").any()
@@ -73,5 +73,6 @@ def test_small_inputs_and_single_cores_stay_in_process(monkeypatch):
     monkeypatch.setattr(parallel, "cores", lambda: 1)
     assert not parallel.worthwhile(10**9)
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    assert not parallel.worthwhile(parallel.MIN_ROWS - 1)
-    assert parallel.worthwhile(parallel.MIN_ROWS)
+    assert parallel.min_rows() == 50_000  # the default setting
+    assert not parallel.worthwhile(parallel.min_rows() - 1)
+    assert parallel.worthwhile(parallel.min_rows())
