@@ -135,7 +135,7 @@ LOGIN_USERNAME_FAILURE_CEILING = env.int("LOGIN_USERNAME_FAILURE_CEILING", defau
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
-# Sessions: 30 minutes idle (refreshed per request), 12 hours absolute (accounts.middleware).
+# Sessions: 30 minutes idle (the expiry slides at most once a minute), 12 hours absolute (accounts.middleware).
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = False  # the idle timeout slides once a minute (accounts.middleware), not per request
 SESSION_REFRESH_SECONDS = 60

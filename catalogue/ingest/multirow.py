@@ -27,13 +27,17 @@ def rows_per_statement(connection, width: int) -> int:
     return max(1, min(ROWS_PER_STATEMENT, limit // max(width, 1)))
 
 
+def _insert_sql(table: str, columns: Sequence[str], rows: int) -> str:
+    """INSERT of `rows` rows (Django placeholders `%s`)."""
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
+
+
 def insert_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], per: int) -> int:
     """INSERT every row (each a sequence of len(columns) values) in blocks of `per`; returns the count.
 
     `cursor` is a Django cursor (placeholders `%s`)."""
     width = len(columns)
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     rest: list[Sequence[object]] = []
     count = 0
 
@@ -50,9 +54,9 @@ def insert_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Seque
                 return
             yield tuple(chain.from_iterable(block))
 
-    cursor.executemany(head + ", ".join([one] * per), blocks())
+    cursor.executemany(_insert_sql(table, columns, per), blocks())
     if rest:
-        cursor.executemany(head + ", ".join([one] * len(rest)), [tuple(chain.from_iterable(rest))])
+        cursor.executemany(_insert_sql(table, columns, len(rest)), [tuple(chain.from_iterable(rest))])
     return count
 
 
@@ -70,12 +74,11 @@ def insert_columns(cursor, table: str, columns: Sequence[str], values: Sequence[
         # numeric numpy columns as Python numbers (the driver binds int/float, not numpy scalars)
         flat[j::width] = column.tolist() if isinstance(column, np.ndarray) and column.dtype != object else column
     flat = flat.tolist()
-    one = "(" + ", ".join(["%s"] * width) + ")"
-    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
     step = per * width
     full = count // per
     if full:
-        cursor.executemany(head + ", ".join([one] * per), (tuple(flat[k * step : (k + 1) * step]) for k in range(full)))
+        blocks = (tuple(flat[k * step : (k + 1) * step]) for k in range(full))
+        cursor.executemany(_insert_sql(table, columns, per), blocks)
     if count % per:
-        cursor.executemany(head + ", ".join([one] * (count % per)), [tuple(flat[full * step :])])
+        cursor.executemany(_insert_sql(table, columns, count % per), [tuple(flat[full * step :])])
     return count

@@ -77,10 +77,12 @@ class Pending(Generic[T]):
 
 def start(fn: Callable[[], T]) -> Pending[T]:
     """Run `fn` in a forked child; the caller collects it with `.result()`."""
+    read_fd, write_fd = os.pipe()
     try:
-        read_fd, write_fd = os.pipe()
         pid = os.fork()
     except OSError as exc:  # no memory for the child, too many processes
+        os.close(read_fd)
+        os.close(write_fd)
         log.warning("could not fork (%s); computing in this process", exc)
         return Pending(fn, None, None)
     if pid == 0:  # the child

@@ -76,3 +76,14 @@ def test_small_inputs_and_single_cores_stay_in_process(monkeypatch):
     assert parallel.min_rows() == 50_000  # the default setting
     assert not parallel.worthwhile(parallel.min_rows() - 1)
     assert parallel.worthwhile(parallel.min_rows())
+
+
+def test_no_fork_means_computed_here(monkeypatch):
+    def refuse():
+        raise OSError("Cannot allocate memory")
+
+    monkeypatch.setattr(parallel.os, "fork", refuse)
+    before = len(os.listdir("/proc/self/fd"))
+    pending = parallel.start(lambda: {"value": 42})
+    assert len(os.listdir("/proc/self/fd")) == before  # the pipe was closed
+    assert pending.result() == {"value": 42}
