@@ -4,9 +4,12 @@ Tasks run eagerly in tests by default even when CELERY_BROKER_URL points at Redi
 marked `redis` start a real worker and turn eager mode off themselves.
 """
 
+import contextlib
 import os
 import socket
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,6 +71,31 @@ def celery_worker_command(*extra: str, loglevel: str = "warning") -> list[str]:
     celery = Path(sys.executable).parent / "celery"
     return [str(celery), "-A", "config", "worker", "-P", "solo", "-c", "1", *extra,
             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", loglevel]  # fmt: skip
+
+
+@contextlib.contextmanager
+def running_worker(private_root: Path, *, loglevel: str = "warning", **env: str) -> Iterator[subprocess.Popen]:
+    """A solo worker subprocess on the test database (its output piped), with eager mode off in this
+    process while it runs; stopped (terminate, then kill) on the way out."""
+    proc = subprocess.Popen(
+        celery_worker_command(loglevel=loglevel),
+        cwd=Path(__file__).resolve().parents[1],
+        env=worker_env(private_root, **env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield proc
+    finally:
+        celery_app.conf.task_always_eager = eager
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 POSTGRES_REASON = "needs PostgreSQL: set DATABASE_URL=postgres://… (CI does)"

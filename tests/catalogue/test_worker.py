@@ -1,8 +1,6 @@
 """The import through a REAL Celery worker (subprocess) on PostgreSQL + Redis, as in CI."""
 
-import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -10,31 +8,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalogue import services
 from catalogue.models import CatalogueVersion, ImportStatus, Listing
-from config.celery import app as celery_app
-from tests.conftest import celery_worker_command, requires_postgres, requires_redis, worker_env
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import requires_postgres, requires_redis, running_worker
 
 
 @pytest.fixture
 def worker(settings):
     """A solo Celery worker on the test database, tasks no longer eager in this process."""
-    proc = subprocess.Popen(
-        celery_worker_command(),
-        cwd=ROOT, env=worker_env(settings.PRIVATE_ROOT), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
+    with running_worker(settings.PRIVATE_ROOT) as proc:
         yield proc
-    finally:
-        celery_app.conf.task_always_eager = eager
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @requires_postgres
