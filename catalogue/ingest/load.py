@@ -18,7 +18,7 @@ from django.db import connection, transaction
 
 from catalogue.models import Listing, Manufacturer
 
-from .multirow import insert_columns, rows_per_statement
+from .multirow import insert_columns
 from .normalise import LISTING_FIELDS, NormalisedCatalogue, map_unique
 
 CHUNK_ROWS = 50_000
@@ -293,8 +293,7 @@ def _insert_rows(part: pd.DataFrame, version_id: int, manufacturer_ids: np.ndarr
     columns.append(manufacturer_ids)
     names = (*LISTING_FIELDS, "version_id", "manufacturer_id")
     with connection.cursor() as cur:
-        per = rows_per_statement(connection, len(names))
-        insert_columns(cur, Listing._meta.db_table, names, columns, per)
+        insert_columns(cur, Listing._meta.db_table, names, columns)
 
 
 def _to_decimal(text: object) -> Decimal | None:

@@ -33,11 +33,15 @@ def _insert_sql(table: str, columns: Sequence[str], rows: int) -> str:
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES " + ", ".join([one] * rows)
 
 
-def insert_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], per: int) -> int:
-    """INSERT every row (each a sequence of len(columns) values) in blocks of `per`; returns the count.
+def insert_rows(
+    cursor, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]], per: int | None = None
+) -> int:
+    """INSERT every row (each a sequence of len(columns) values) in blocks of `per` (by default as many
+    as the parameter limit allows, rows_per_statement); returns the count.
 
     `cursor` is a Django cursor (placeholders `%s`)."""
     width = len(columns)
+    per = per or rows_per_statement(cursor.db, width)
     rest: list[Sequence[object]] = []
     count = 0
 
@@ -60,10 +64,13 @@ def insert_rows(cursor, table: str, columns: Sequence[str], rows: Iterable[Seque
     return count
 
 
-def insert_columns(cursor, table: str, columns: Sequence[str], values: Sequence[Sequence[object]], per: int) -> int:
+def insert_columns(
+    cursor, table: str, columns: Sequence[str], values: Sequence[Sequence[object]], per: int | None = None
+) -> int:
     """As insert_rows, for data held column by column (`values[j]` is column j, all the same length):
     the blocks are cut from one interleaved list instead of being assembled row by row."""
     width = len(columns)
+    per = per or rows_per_statement(cursor.db, width)
     if len(values) != width:
         raise ValueError(f"{table}: {len(values)} columns of values for {width} columns")
     count = len(values[0]) if width else 0

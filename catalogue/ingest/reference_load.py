@@ -15,7 +15,7 @@ from django.db import connection
 from catalogue.models import ReferencePrice
 
 from .load import csv_field_column
-from .multirow import insert_columns, rows_per_statement
+from .multirow import insert_columns
 from .normalise import map_unique
 
 # the frame's columns (catalogue.ingest.pipeline.prepare_reference), in the order they are written
@@ -42,21 +42,20 @@ def store_reference_prices(price_set_id: int, frame: pd.DataFrame) -> int:
     if frame.empty:
         return 0
     table = ReferencePrice._meta.db_table
-    names = ", ".join((*REFERENCE_FIELDS, "price_set_id"))
+    fields = (*REFERENCE_FIELDS, "price_set_id")
     if connection.vendor == "postgresql":
-        fields = [csv_field_column(_column(frame, f, text=True)) for f in REFERENCE_FIELDS]
-        fields.append(np.full(len(frame), str(price_set_id), dtype=object))
-        text = "\n".join(map(",".join, zip(*fields, strict=True)))
+        cells = [csv_field_column(_column(frame, f, text=True)) for f in REFERENCE_FIELDS]
+        cells.append(np.full(len(frame), str(price_set_id), dtype=object))
+        text = "\n".join(map(",".join, zip(*cells, strict=True)))
+        names = ", ".join(fields)
         with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
             cp.write(text)
         return len(frame)
     columns = [_column(frame, f, text=False) for f in REFERENCE_FIELDS]
     columns[-1] = map_unique(frame["listed_price"], _db_price)
     columns.append(np.full(len(frame), price_set_id, dtype=object))
-    fields = (*REFERENCE_FIELDS, "price_set_id")
     with connection.cursor() as cur:
-        per = rows_per_statement(connection, len(fields))
-        insert_columns(cur, table, fields, columns, per)
+        insert_columns(cur, table, fields, columns)
     return len(frame)
 
 

@@ -19,7 +19,7 @@ import pandas as pd
 from django.db import connection
 from django.utils import timezone
 
-from catalogue.ingest.multirow import insert_rows, rows_per_statement
+from catalogue.ingest.multirow import insert_rows
 from catalogue.ingest.normalise import map_unique
 from catalogue.models import Listing, Manufacturer, ReferencePrice
 from catalogue.specs import normalise_text
@@ -368,8 +368,7 @@ def store_flags(rows: Iterator[dict], progress: Callable[[int], None] | None = N
                     stamp,
                 )
 
-        per = rows_per_statement(connection, len(COPY_COLUMNS))
-        count = insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, values(), per)
+        count = insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, values())
     return count
 
 

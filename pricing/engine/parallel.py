@@ -23,8 +23,6 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-MIN_ROWS = 50_000  # below this the fork and the pickling cost more than they save (DETECTION_PARALLEL_MIN_ROWS)
-
 
 def cores() -> int:
     try:
@@ -34,9 +32,11 @@ def cores() -> int:
 
 
 def min_rows() -> int:
+    """Listings from which forking pays (settings.DETECTION_PARALLEL_MIN_ROWS): below it the fork and
+    the pickling cost more than they save."""
     from django.conf import settings
 
-    return getattr(settings, "DETECTION_PARALLEL_MIN_ROWS", MIN_ROWS)
+    return settings.DETECTION_PARALLEL_MIN_ROWS
 
 
 def worthwhile(rows: int) -> bool:

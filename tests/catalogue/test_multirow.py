@@ -1,5 +1,6 @@
 """Multi-row INSERT stores every row once, in order, whatever the block boundaries."""
 
+import numpy as np
 import pytest
 from django.db import connection
 
@@ -40,8 +41,6 @@ def test_block_stays_within_the_parameter_limit() -> None:
 
 @pytest.mark.parametrize("count", [0, 1, 6, 7, 8, 23])
 def test_columns_go_in_as_the_same_rows(count: int) -> None:
-    import numpy as np
-
     seq = np.arange(count, dtype=np.int64)  # numeric numpy column: bound as Python ints
     n = [i * 10 for i in range(count)]
     s = np.array([f"行{i}, 'q' \"x\"" if i % 2 else None for i in range(count)], dtype=object)
@@ -59,3 +58,12 @@ def test_columns_of_different_lengths_are_refused() -> None:
             insert_columns(cur, "t_multirow", ("seq", "n", "s"), [[1, 2], [1, 2], [1]], per=3)
         with pytest.raises(ValueError, match="2 columns"):
             insert_columns(cur, "t_multirow", ("seq", "n", "s"), [[1], [1]], per=3)
+
+
+def test_default_block_size_comes_from_the_connection() -> None:
+    rows = [(i, i, "x") for i in range(1201)]
+    with connection.cursor() as cur:
+        _table(cur)
+        assert insert_rows(cur, "t_multirow", ("seq", "n", "s"), rows) == 1201
+        cur.execute("SELECT COUNT(*), MAX(seq) FROM t_multirow")
+        assert tuple(cur.fetchone()) == (1201, 1200)
