@@ -25,7 +25,7 @@ def main(n: int) -> None:
     from django.db.models import Count
 
     from catalogue.models import CatalogueVersion, Listing
-    from pricing.engine.detection import store_flags
+    from pricing.engine.flag_store import store_flags
     from pricing.engine.rounds import create_round
     from pricing.review.exports import flags_for_export, write_csv, write_xlsx
 

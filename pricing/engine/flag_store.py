@@ -1,0 +1,125 @@
+"""Storing computed flags (纠偏记录入库): each flag dict encoded as the values the database receives, then
+bulk-inserted — COPY on PostgreSQL, multi-row INSERTs elsewhere (SQLite).
+
+Encoding is separate from inserting so that it can run where the flags are computed, even in another
+process (pricing.engine.detection sends the 四同 rule's flags back from a forked child already encoded):
+an encoded row holds only ints, text and None, so it crosses a pipe cheaply and is stored as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+from django.db import connection
+from django.utils import timezone
+
+from catalogue.ingest.multirow import insert_rows
+from pricing.models import Flag, FlagStatus
+from pricing.stats_triggers import sqlite_insert_trigger_as_one_bump
+
+COPY_COLUMNS = [
+    "round_id",
+    "listing_id",
+    "rule_code",
+    "manufacturer_id",
+    "generic_name",
+    "form_group",
+    "benchmark_listing_id",
+    "benchmark_reference_id",
+    "benchmark_province",
+    "target_price",
+    "target_unit_price",
+    "benchmark_price",
+    "benchmark_unit_price",
+    "benchmark_converted",
+    "factors",
+    "ratio",
+    "severity",
+    "limit_price",
+    "overcharge",
+    "rule_set_version",
+    "status",
+    "adjusted_limit_price",
+    "lock_version",
+    "updated_at",
+]
+RULE_CODE = COPY_COLUMNS.index("rule_code")  # position of the rule code in an encoded row
+_HEAD, _TAIL = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]  # the computed columns around `factors`
+
+EncodedFlag = tuple  # the values of COPY_COLUMNS, in that order
+
+
+def _plain(value: object) -> object:
+    """A Decimal as its text — exactly what SQLite's Decimal adapter and psycopg's text dumper send for
+    it (`str`); every other value as it is."""
+    return str(value) if type(value) is Decimal else value
+
+
+def row_encoder(vendor: str, now: datetime | None = None) -> Callable[[dict], EncodedFlag]:
+    """A function: flag dict (pricing.engine.detection.flag_rows) → its values for `vendor`'s bulk insert,
+    as a new pending flag: the JSON column as text (PostgreSQL: UTF-8 as is; elsewhere JSONField's own
+    `json.dumps`), one timestamp for every row."""
+    now = now or timezone.now()
+    if vendor == "postgresql":
+        dumps, stamp = partial(json.dumps, ensure_ascii=False), now
+    else:
+        dumps, stamp = json.dumps, Flag._meta.get_field("updated_at").get_db_prep_save(now, connection)
+    pending = (FlagStatus.PENDING.value, None, 0, stamp)  # status, adjusted limit, lock version, updated_at
+
+    def encode(row: dict) -> EncodedFlag:
+        return (
+            *[_plain(row[c]) for c in _HEAD],
+            dumps(row["factors"]),
+            *[_plain(row[c]) for c in _TAIL],
+            *pending,
+        )
+
+    return encode
+
+
+def insert_encoded(rows: Iterable[EncodedFlag], progress: Callable[[int], None] | None = None) -> int:
+    """Insert encoded flags (row_encoder of this connection's vendor), in the given order. Returns the count."""
+    count = 0
+    if connection.vendor == "postgresql":
+        table, cols = Flag._meta.db_table, ", ".join(COPY_COLUMNS)
+        with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+                if progress and count % 50_000 == 0:
+                    progress(count)
+        return count
+    with connection.cursor() as cur, _large_page_cache(cur), sqlite_insert_trigger_as_one_bump(cur) as per_round:
+        if per_round is not None:  # the statistics trigger is off: count the rows of each round
+            rows = _counted(rows, per_round)
+        count = insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, rows)
+    return count
+
+
+def _counted(rows: Iterable[EncodedFlag], per_round) -> Iterator[EncodedFlag]:
+    for row in rows:
+        per_round[row[0]] += 1
+        yield row
+
+
+def store_flags(rows: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
+    """Encode and insert flag dicts (new pending flags). Returns the count."""
+    return insert_encoded(map(row_encoder(connection.vendor), rows), progress)
+
+
+@contextlib.contextmanager
+def _large_page_cache(cur) -> Iterator[None]:
+    """SQLite: a 256 MB page cache while the flags go in (the default 2,000 pages spill the dirty pages
+    of pricing_flag's indexes to the WAL before the commit). Allowed inside a transaction; restored."""
+    cur.execute("PRAGMA cache_size")
+    previous = int(cur.fetchone()[0])
+    cur.execute("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        cur.execute(f"PRAGMA cache_size = {previous}")

@@ -1,0 +1,75 @@
+"""Detection stores the same flags, in the same id order, whether the 四同 flags are computed and encoded
+in a forked child (large catalogues) or in the detecting process itself."""
+
+import os
+from decimal import Decimal
+
+import pytest
+
+from pricing.engine import parallel
+from pricing.engine.flag_store import row_encoder
+from pricing.engine.rounds import run_detection
+from pricing.models import Flag
+from tests.factories import UserFactory
+
+services = pytest.importorskip("catalogue.services")
+
+COLUMNS = [f.attname for f in Flag._meta.concrete_fields if f.attname not in ("id", "updated_at")]
+
+
+@pytest.fixture
+def sample_round(db, samples_dir):
+    from pricing.engine.rounds import create_round
+
+    user = UserFactory(role="admin")
+    version = services.import_catalogue(samples_dir / "catalogue_sample.csv", province="湖南", label="样例")
+    refs = services.import_reference_prices(samples_dir / "reference_prices_sample.csv", label="样例")
+    return create_round(catalogue_version=version, title="样例", user=user, reference_set=refs, enqueue=False)
+
+
+def _stored(round_id: int) -> list[tuple]:
+    return list(Flag.objects.filter(round_id=round_id).order_by("id").values_list(*COLUMNS))
+
+
+def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, monkeypatch):
+    forks = []
+    real_fork = os.fork
+
+    def counting_fork():
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel.os, "fork", counting_fork)
+    monkeypatch.setattr(parallel, "min_rows", lambda: 10**12)
+    run_detection(sample_round.pk)
+    serial = _stored(sample_round.pk)
+    assert forks == []
+
+    monkeypatch.setattr(parallel, "min_rows", lambda: 0)
+    run_detection(sample_round.pk)
+    forked = _stored(sample_round.pk)
+    assert len(forks) == 1  # the 四同 flags really came from a child
+
+    assert forked == serial
+    rules = [row[COLUMNS.index("rule_code")] for row in forked]
+    assert "FOUR_SAME_NATIONAL" in rules and len(set(rules)) > 1
+    assert rules == sorted(rules)  # ids follow (rule, listing code), as before
+
+
+def test_a_decimal_is_sent_as_its_own_text():
+    encode = row_encoder("postgresql")
+    row = {c: None for c in ("round_id", "listing_id", "manufacturer_id", "benchmark_listing_id")}
+    row |= {"rule_code": "X", "generic_name": "阿莫西林", "form_group": "口服常释", "benchmark_reference_id": None}
+    row |= {"benchmark_province": "", "factors": {"省份": "湖北"}, "severity": "红", "rule_set_version": 1}
+    prices = ("target_price", "target_unit_price", "benchmark_price", "benchmark_unit_price", "benchmark_converted")
+    row |= {c: Decimal("12.3400") for c in prices} | {"ratio": Decimal("1E+1"), "limit_price": Decimal("0.10")}
+    row |= {"overcharge": Decimal("12.24")}
+    values = encode(row)
+    assert values[9:14] == ("12.3400",) * 5
+    assert values[14] == '{"省份": "湖北"}'  # PostgreSQL gets UTF-8 JSON; SQLite JSONField's ASCII escapes
+    assert row_encoder("sqlite")(row)[14] == '{"\\u7701\\u4efd": "\\u6e56\\u5317"}'
+    assert values[15] == "1E+1" and values[17] == "0.10"
+    assert values[20:23] == ("pending", None, 0)
