@@ -5,16 +5,20 @@
 
 For each size: generate a catalogue (catalogue.demo_data), import it into the database
 `jiupian_bench_pricing` (setup, not timed as detection), then run `run_detection` in a FRESH child
-process and report its wall time and peak RSS (ru_maxrss of that process only).
+process and report its wall time and peak RSS (ru_maxrss of that process only), the forked 四同 child's
+peak RSS, and the peak of both processes' summed PSS (sampled every 0.1 s from /proc: pages shared
+copy-on-write are split between the two, so the sum is the memory the pair really holds).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -75,18 +79,50 @@ def setup(size: int, reference_share: float = 0.05) -> int:
     return rnd.pk
 
 
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes sharing them (Linux only)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
+
+
+class _PssSampler(threading.Thread):
+    """Every 0.1 s: PSS of this process plus its children (the forked 四同 child); keeps the peak."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop, self.peak_kib = threading.Event(), 0
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.stop.wait(0.1):
+            kids = []
+            for task in os.listdir(f"/proc/{me}/task"):
+                with contextlib.suppress(OSError), open(f"/proc/{me}/task/{task}/children") as fh:
+                    kids += [int(k) for k in fh.read().split()]
+            self.peak_kib = max(self.peak_kib, _pss_kib(me) + sum(_pss_kib(k) for k in kids))
+
+
 def detect(round_id: int) -> None:
     _django()
     from pricing.engine.rounds import run_detection
 
+    sampler = _PssSampler()
+    if os.path.exists("/proc/self/smaps_rollup"):
+        sampler.start()
     t0 = time.perf_counter()
     count = run_detection(round_id)
     elapsed = time.perf_counter() - t0
+    sampler.stop.set()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB → GiB
     # the 四同 rule's forked child (pricing.engine.parallel), if one ran: its own peak, shared pages included
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
     print(
-        f"RESULT flags={count} seconds={elapsed:.2f} peak_rss_gib={peak:.2f} child_peak_rss_gib={child:.2f}", flush=True
+        f"RESULT flags={count} seconds={elapsed:.2f} peak_rss_gib={peak:.2f} child_peak_rss_gib={child:.2f} "
+        f"peak_pss_sum_gib={sampler.peak_kib / 1024 / 1024:.2f}",
+        flush=True,
     )
 
 

@@ -10,7 +10,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from celery.exceptions import Retry
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
@@ -47,6 +46,13 @@ class _Heartbeat(threading.Thread):
             connection.close()
 
 
+def _is_retry(exc: Exception) -> bool:
+    """Celery's Retry (imported here: the command line that imports this module never loads Celery)."""
+    from celery.exceptions import Retry
+
+    return isinstance(exc, Retry)
+
+
 @contextmanager
 def ticket_run(kind: str, object_id: int, *, eager: bool) -> Iterator[bool]:
     """Yields False when the job's ticket is already closed (a duplicate delivery: do nothing)."""
@@ -64,11 +70,8 @@ def ticket_run(kind: str, object_id: int, *, eager: bool) -> Iterator[bool]:
     outcome = ""
     try:
         yield True
-    except Retry:
-        outcome = "retry"
-        raise
     except Exception as exc:
-        outcome = f"{type(exc).__name__}: {exc}"[:2000]
+        outcome = "retry" if _is_retry(exc) else f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
         if beat is not None:

@@ -140,6 +140,16 @@ def test_a_failing_job_closes_its_ticket_with_the_reason():
 
 
 @pytest.mark.django_db
+def test_a_job_that_asks_celery_to_retry_keeps_its_ticket_open():
+    from celery.exceptions import Retry
+
+    with pytest.raises(Retry), ticket_run("export", 7, eager=True):
+        raise Retry("broker busy")
+    ticket = JobTicket.objects.get(kind="export", object_id=7)
+    assert ticket.done_at is None and ticket.started_at is None  # the retry message carries the job on
+
+
+@pytest.mark.django_db
 def test_pages_show_queued_retrying_and_the_live_detection_progress(client, regulator):
     from django.urls import reverse
 
