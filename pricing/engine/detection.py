@@ -7,8 +7,10 @@ PostgreSQL, multi-row INSERTs elsewhere. The caller (pricing.services.run_detect
 
 from __future__ import annotations
 
+import functools
 import heapq
 import io
+import logging
 from collections.abc import Callable, Iterator
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
@@ -17,9 +19,10 @@ from operator import itemgetter
 import numpy as np
 import pandas as pd
 from django.db import connection
+from django.db.models import Count, Sum
 
 from catalogue.ingest.normalise import map_unique
-from catalogue.models import Listing, Manufacturer, ReferencePrice
+from catalogue.models import CatalogueVersion, Listing, Manufacturer, ReferencePrice
 from catalogue.specs import normalise_text
 from pricing.engine import parallel
 from pricing.engine.corrections import annotate, apply_corrections, corrections_for
@@ -27,6 +30,8 @@ from pricing.engine.flag_store import RULE_CODE, EncodedFlag, insert_encoded, ro
 from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, prepare_references
 from pricing.engine.rules import LISTING_RULES, four_same, run_rules
 from pricing.engine.ruleset import RuleParams
+
+log = logging.getLogger(__name__)
 
 _LISTING_FIELDS = [
     ("id", "id"),
@@ -169,6 +174,36 @@ def load_references(reference_set_id: int | None, params: RuleParams) -> pd.Data
         df[col] = map_unique(df[col].fillna(""), normalise_text)
     assert set(REFERENCE_COLUMNS) <= set(df.columns)
     return prepare_references(df, params)
+
+
+def _start_reference_load(
+    catalogue_version_id: int, reference_set_id: int | None, params: RuleParams
+) -> parallel.Pending[pd.DataFrame] | None:
+    """The reference prices the 四同 rule needs, loaded beside the listings: for a large catalogue in a
+    forked child with its own database connection (pricing.engine.parallel), otherwise on demand here."""
+    if reference_set_id is None or four_same.CODE not in params.rules_enabled:
+        return None
+    job = functools.partial(load_references, reference_set_id, params)
+    size = CatalogueVersion.objects.filter(pk=catalogue_version_id).values_list("row_count", flat=True).first()
+    if parallel.worthwhile(size or 0):
+        return parallel.start(job, fresh_database=True)
+    return parallel.Pending(job, None, None)
+
+
+def _loaded_references(
+    pending: parallel.Pending[pd.DataFrame], reference_set_id: int, params: RuleParams
+) -> pd.DataFrame:
+    """The references from `pending`, checked against this connection's own view when a child read them:
+    the child sees only committed rows; if this transaction sees other ones (another count or id sum),
+    they are read again here."""
+    refs = pending.result()
+    if not pending.from_child:
+        return refs
+    seen = ReferencePrice.objects.filter(price_set_id=reference_set_id).aggregate(n=Count("id"), ids=Sum("id"))
+    if len(refs) == seen["n"] and int(refs["id"].sum()) == (seen["ids"] or 0):
+        return refs
+    log.warning("reference set %s: the child saw other rows than this transaction; read again here", reference_set_id)
+    return load_references(reference_set_id, params)
 
 
 def _raw_frame(qs, names: list[str]) -> pd.DataFrame:
@@ -340,13 +375,21 @@ def detect(
 ) -> int:
     """Compute and insert the round's flags (caller deleted old ones in the same transaction)."""
     step = progress or (lambda _p: None)
-    listings = load_listings(catalogue_version_id, params)
-    step(20)
-    if listings.empty:
-        return 0
-    listings, notes = apply_corrections(listings, corrections_for(catalogue_version_id), params)  # 人工修正
-    listings = prepare(listings, params)
-    refs = load_references(reference_set_id, params) if "FOUR_SAME_NATIONAL" in params.rules_enabled else None
+    references = _start_reference_load(catalogue_version_id, reference_set_id, params)
+    try:
+        listings = load_listings(catalogue_version_id, params)
+        step(20)
+        if listings.empty:
+            if references is not None:
+                references.cancel()
+            return 0
+        listings, notes = apply_corrections(listings, corrections_for(catalogue_version_id), params)  # 人工修正
+        listings = prepare(listings, params)
+    except BaseException:
+        if references is not None:
+            references.cancel()
+        raise
+    refs = _loaded_references(references, reference_set_id, params) if references is not None else None
     step(35)
     values = flag_values(round_id, listings, refs, notes, params)
     step(70)

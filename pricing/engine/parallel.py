@@ -3,7 +3,12 @@
 `start(fn)` forks; the child runs `fn()` on the frames it inherited (copy-on-write: nothing is
 serialised on the way in), sends the pickled result back over a pipe and leaves with `os._exit` — it
 never touches the parent's database connection, runs no cleanup and no atexit handler. `Pending.result`
-reads it. Pure computation only: `fn` must not do I/O.
+reads it. By default pure computation only: `fn` must not do I/O.
+
+With `fresh_database=True` the child may also read the database: Django gets new connections in the child
+(the inherited ones wrap the parent's own socket or file handle and its open transaction: they are kept
+referenced and never used, closed or finalised). Such a child sees what is committed, not the caller's
+uncommitted work — the caller checks that what came back is what it would have read itself.
 
 Where forking is not possible or not worth it (one core, no fork(), small input), or the child fails in
 any way (an exception, killed, a truncated pipe), the computation runs in the calling process instead —
@@ -22,6 +27,7 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+_INHERITED: list = []  # in a forked child: the parent's database connections, never to be closed
 
 
 def cores() -> int:
@@ -48,6 +54,7 @@ class Pending(Generic[T]):
 
     def __init__(self, fn: Callable[[], T], pid: int | None, fd: int | None) -> None:
         self._fn, self._pid, self._fd = fn, pid, fd
+        self.from_child = False  # set by result(): the value was computed in the child
 
     def result(self) -> T:
         if self._pid is None:
@@ -60,6 +67,7 @@ class Pending(Generic[T]):
         except Exception:  # killed before it finished writing
             kind, value = "failed", f"exit status {status}"
         if kind == "ok":
+            self.from_child = True
             return value
         log.warning("parallel computation failed in the child (%s); computing it here", value)
         return self._fn()
@@ -75,8 +83,18 @@ class Pending(Generic[T]):
         self._pid = None
 
 
-def start(fn: Callable[[], T]) -> Pending[T]:
-    """Run `fn` in a forked child; the caller collects it with `.result()`."""
+def _fresh_database_connections() -> None:
+    """In a forked child: every database alias gets a new Django connection, opened on first use."""
+    from django.db import connections
+
+    for alias in connections:
+        _INHERITED.append(connections[alias])  # a reference kept: no finaliser may close the parent's session
+        connections[alias] = connections.create_connection(alias)
+
+
+def start(fn: Callable[[], T], *, fresh_database: bool = False) -> Pending[T]:
+    """Run `fn` in a forked child; the caller collects it with `.result()`. With `fresh_database`, `fn`
+    may read the database through the child's own connections (see the module's docstring)."""
     read_fd, write_fd = os.pipe()
     try:
         pid = os.fork()
@@ -89,6 +107,8 @@ def start(fn: Callable[[], T]) -> Pending[T]:
         os.close(read_fd)
         status = 0
         try:
+            if fresh_database:
+                _fresh_database_connections()
             payload = pickle.dumps(("ok", fn()), protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # reported to the parent, which recomputes
             payload, status = pickle.dumps(("error", repr(exc))), 1

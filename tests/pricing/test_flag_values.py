@@ -1,5 +1,5 @@
-"""Detection stores the same flags, in the same id order, whether the 四同 flags are computed and encoded
-in a forked child (large catalogues) or in the detecting process itself."""
+"""Detection stores the same flags, in the same id order, whether the reference prices are read and the
+四同 flags computed and encoded in forked children (large catalogues) or in the detecting process itself."""
 
 import os
 from decimal import Decimal
@@ -10,6 +10,7 @@ from pricing.engine import parallel
 from pricing.engine.flag_store import row_encoder
 from pricing.engine.rounds import run_detection
 from pricing.models import Flag
+from tests.conftest import requires_postgres
 from tests.factories import UserFactory
 
 services = pytest.importorskip("catalogue.services")
@@ -18,7 +19,24 @@ COLUMNS = [f.attname for f in Flag._meta.concrete_fields if f.attname not in ("i
 
 
 @pytest.fixture
-def sample_round(db, samples_dir):
+def forks(monkeypatch):
+    """Forking forced on (2 cores, no size threshold); the pids of the children started."""
+    pids = []
+    real_fork = os.fork
+
+    def counting_fork():
+        pid = real_fork()
+        if pid:
+            pids.append(pid)
+        return pid
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel.os, "fork", counting_fork)
+    monkeypatch.setattr(parallel, "min_rows", lambda: 0)
+    return pids
+
+
+def _sample_round(samples_dir):
     from pricing.engine.rounds import create_round
 
     user = UserFactory(role="admin")
@@ -27,36 +45,46 @@ def sample_round(db, samples_dir):
     return create_round(catalogue_version=version, title="样例", user=user, reference_set=refs, enqueue=False)
 
 
+@pytest.fixture
+def sample_round(db, samples_dir):
+    return _sample_round(samples_dir)
+
+
 def _stored(round_id: int) -> list[tuple]:
     return list(Flag.objects.filter(round_id=round_id).order_by("id").values_list(*COLUMNS))
 
 
-def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, monkeypatch):
-    forks = []
-    real_fork = os.fork
-
-    def counting_fork():
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(parallel.os, "fork", counting_fork)
+def _serial_then_forked(round_id, forks, monkeypatch) -> tuple[list, list]:
     monkeypatch.setattr(parallel, "min_rows", lambda: 10**12)
-    run_detection(sample_round.pk)
-    serial = _stored(sample_round.pk)
+    run_detection(round_id)
+    serial = _stored(round_id)
     assert forks == []
-
     monkeypatch.setattr(parallel, "min_rows", lambda: 0)
-    run_detection(sample_round.pk)
-    forked = _stored(sample_round.pk)
-    assert len(forks) == 1  # the 四同 flags really came from a child
+    run_detection(round_id)
+    return serial, _stored(round_id)
 
+
+def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, forks, monkeypatch, caplog):
+    serial, forked = _serial_then_forked(sample_round.pk, forks, monkeypatch)
+    assert len(forks) == 2  # the reference prices and the 四同 flags each came from a child
     assert forked == serial
     rules = [row[COLUMNS.index("rule_code")] for row in forked]
     assert "FOUR_SAME_NATIONAL" in rules and len(set(rules)) > 1
     assert rules == sorted(rules)  # ids follow (rule, listing code), as before
+    # the test's own transaction holds the reference prices: the child, on a connection of its own,
+    # could not see them (PostgreSQL: no rows; SQLite: a private in-memory database), and they were
+    # read again in the detecting process instead of being trusted
+    assert "read again here" in caplog.text or "computing it here" in caplog.text
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_committed_reference_prices_are_read_by_the_child(samples_dir, forks, monkeypatch, caplog):
+    round_ = _sample_round(samples_dir)
+    serial, forked = _serial_then_forked(round_.pk, forks, monkeypatch)
+    assert len(forks) == 2
+    assert forked == serial
+    assert "read again here" not in caplog.text and "computing it here" not in caplog.text
 
 
 def test_a_decimal_is_sent_as_its_own_text():
