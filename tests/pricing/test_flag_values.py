@@ -1,7 +1,6 @@
 """Detection stores the same flags, in the same id order, whether the reference prices are read and the
 四同 flags computed and encoded in forked children (large catalogues) or in the detecting process itself."""
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -16,24 +15,6 @@ from tests.factories import UserFactory
 services = pytest.importorskip("catalogue.services")
 
 COLUMNS = [f.attname for f in Flag._meta.concrete_fields if f.attname not in ("id", "updated_at")]
-
-
-@pytest.fixture
-def forks(monkeypatch):
-    """Forking forced on (2 cores, no size threshold); the pids of the children started."""
-    pids = []
-    real_fork = os.fork
-
-    def counting_fork():
-        pid = real_fork()
-        if pid:
-            pids.append(pid)
-        return pid
-
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(parallel.os, "fork", counting_fork)
-    monkeypatch.setattr(parallel, "min_rows", lambda: 0)
-    return pids
 
 
 def _sample_round(samples_dir):
@@ -64,9 +45,9 @@ def _serial_then_forked(round_id, forks, monkeypatch) -> tuple[list, list]:
     return serial, _stored(round_id)
 
 
-def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, forks, monkeypatch, caplog):
-    serial, forked = _serial_then_forked(sample_round.pk, forks, monkeypatch)
-    assert len(forks) == 2  # the reference prices and the 四同 flags each came from a child
+def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, force_parallel, monkeypatch, caplog):
+    serial, forked = _serial_then_forked(sample_round.pk, force_parallel, monkeypatch)
+    assert len(force_parallel) == 2  # the reference prices and the 四同 flags each came from a child
     assert forked == serial
     rules = [row[COLUMNS.index("rule_code")] for row in forked]
     assert "FOUR_SAME_NATIONAL" in rules and len(set(rules)) > 1
@@ -79,10 +60,10 @@ def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, for
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
-def test_committed_reference_prices_are_read_by_the_child(samples_dir, forks, monkeypatch, caplog):
+def test_committed_reference_prices_are_read_by_the_child(samples_dir, force_parallel, monkeypatch, caplog):
     round_ = _sample_round(samples_dir)
-    serial, forked = _serial_then_forked(round_.pk, forks, monkeypatch)
-    assert len(forks) == 2
+    serial, forked = _serial_then_forked(round_.pk, force_parallel, monkeypatch)
+    assert len(force_parallel) == 2
     assert forked == serial
     assert "read again here" not in caplog.text and "computing it here" not in caplog.text
 

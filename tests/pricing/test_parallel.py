@@ -10,23 +10,6 @@ from pricing.engine import parallel
 from tests.pricing.sample_util import pure_flags
 
 
-@pytest.fixture
-def force_parallel(monkeypatch):
-    forks = []
-    real_fork = os.fork
-
-    def counting_fork():
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    monkeypatch.setattr(parallel, "min_rows", lambda: 0)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    monkeypatch.setattr(parallel.os, "fork", counting_fork)
-    return forks
-
-
 def test_offloaded_four_same_gives_the_same_flags_in_the_same_order(samples_dir, force_parallel):
     parallel_flags, _ = pure_flags(samples_dir)
     assert len(force_parallel) == 1  # the 四同 rule really ran in a child
