@@ -109,30 +109,6 @@ def _e4(price: Decimal) -> int:
     return int(scaled) if scaled == scaled.to_integral_value() else -1
 
 
-def code_rank(codes: pd.Series) -> np.ndarray:
-    """Rank of each 挂网编号 in code-point order, equal codes sharing one (numpy sorts fixed-width text far
-    faster than objects). Listings arrive sorted by code with every code once: then the rank is the
-    position, and numpy's own comparison says so without sorting."""
-    text = codes.to_numpy(dtype=str)
-    if len(text) < 2 or bool((text[:-1] < text[1:]).all()):
-        return np.arange(len(text), dtype=np.int64)
-    return np.unique(text, return_inverse=True)[1].astype(np.int64)
-
-
-def group_ids(*keys: pd.Series) -> np.ndarray:
-    """Group number of each row over the key columns, groups numbered in order of first appearance: what
-    `groupby(keys, sort=False).ngroup()` gives, by factorising each key and then the combined codes
-    (about twice as fast). With a missing value in a key, groupby itself (it leaves such rows out)."""
-    if any(key.isna().any() for key in keys):
-        frame = pd.concat(list(keys), axis=1, keys=range(len(keys)))
-        return frame.groupby(list(range(len(keys))), sort=False).ngroup().to_numpy()
-    combined = pd.factorize(keys[0])[0].astype(np.int64)
-    for key in keys[1:]:
-        codes, uniques = pd.factorize(key)
-        combined = pd.factorize(combined * len(uniques) + codes)[0].astype(np.int64)
-    return combined
-
-
 def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     """Add form_group, the comparison class and the float normalised price v = u·q^−a·n^−a_p."""
     df = df.copy()
@@ -163,9 +139,10 @@ def prepare(df: pd.DataFrame, params: RuleParams) -> pd.DataFrame:
     df["q_f"] = q_f
     # quantity id by value (5 and 5.0 are one quantity; the exact comparison agrees), -1 for none
     df["qid"] = pd.factorize(df["q"])[0]
-    df["code_rank"] = code_rank(df["code"])
-    df["gid"] = group_ids(df["generic"], df["form_group"])
-    df["cid"] = group_ids(df["gid"], df["kind"], df["cls"])
+    # rank of 挂网编号 in code-point order (numpy sorts fixed-width text far faster than objects)
+    df["code_rank"] = np.unique(df["code"].to_numpy(dtype=str), return_inverse=True)[1].astype(np.int64)
+    df["gid"] = df.groupby(["generic", "form_group"], sort=False).ngroup()
+    df["cid"] = df.groupby(["gid", "kind", "cls"], sort=False).ngroup()
     # integer stand-ins for the text columns SAME_MAKER_SPEC groups on (grouping ints is cheaper)
     for col in ("maker", "tier_class", "spec"):
         df[f"{col}_code"] = pd.factorize(df[col])[0]
