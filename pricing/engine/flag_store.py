@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 
 from django.db import connection
 from django.utils import timezone
@@ -22,7 +23,7 @@ from catalogue.ingest.multirow import insert_rows
 from pricing.models import Flag, FlagStatus
 from pricing.stats_triggers import sqlite_insert_trigger_as_one_bump
 
-COPY_COLUMNS = [
+_AS_IS = [  # computed columns stored as they are
     "round_id",
     "listing_id",
     "rule_code",
@@ -32,24 +33,22 @@ COPY_COLUMNS = [
     "benchmark_listing_id",
     "benchmark_reference_id",
     "benchmark_province",
+    "severity",
+    "rule_set_version",
+]
+_DECIMALS = [  # computed Decimal columns
     "target_price",
     "target_unit_price",
     "benchmark_price",
     "benchmark_unit_price",
     "benchmark_converted",
-    "factors",
     "ratio",
-    "severity",
     "limit_price",
     "overcharge",
-    "rule_set_version",
-    "status",
-    "adjusted_limit_price",
-    "lock_version",
-    "updated_at",
 ]
-RULE_CODE = COPY_COLUMNS.index("rule_code")  # position of the rule code in an encoded row
-_HEAD, _TAIL = COPY_COLUMNS[:14], COPY_COLUMNS[15:20]  # the computed columns around `factors`
+# the columns of an encoded flag, in order (the INSERT/COPY names them, so the order is ours to choose)
+COPY_COLUMNS = [*_AS_IS, *_DECIMALS, "factors", "status", "adjusted_limit_price", "lock_version", "updated_at"]
+ROUND_ID, RULE_CODE = COPY_COLUMNS.index("round_id"), COPY_COLUMNS.index("rule_code")  # positions in a row
 
 EncodedFlag = tuple  # the values of COPY_COLUMNS, in that order
 
@@ -70,14 +69,10 @@ def row_encoder(vendor: str, now: datetime | None = None) -> Callable[[dict], En
     else:
         dumps, stamp = json.dumps, Flag._meta.get_field("updated_at").get_db_prep_save(now, connection)
     pending = (FlagStatus.PENDING.value, None, 0, stamp)  # status, adjusted limit, lock version, updated_at
+    as_is, decimals = itemgetter(*_AS_IS), itemgetter(*_DECIMALS)
 
     def encode(row: dict) -> EncodedFlag:
-        return (
-            *[_plain(row[c]) for c in _HEAD],
-            dumps(row["factors"]),
-            *[_plain(row[c]) for c in _TAIL],
-            *pending,
-        )
+        return (*as_is(row), *map(_plain, decimals(row)), dumps(row["factors"]), *pending)
 
     return encode
 
@@ -103,7 +98,7 @@ def insert_encoded(rows: Iterable[EncodedFlag], progress: Callable[[int], None] 
 
 def _counted(rows: Iterable[EncodedFlag], per_round) -> Iterator[EncodedFlag]:
     for row in rows:
-        per_round[row[0]] += 1
+        per_round[row[ROUND_ID]] += 1
         yield row
 
 

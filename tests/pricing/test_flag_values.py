@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from pricing.engine import parallel
-from pricing.engine.flag_store import row_encoder
+from pricing.engine.flag_store import COPY_COLUMNS, row_encoder
 from pricing.engine.rounds import run_detection
 from pricing.models import Flag
 from tests.conftest import requires_postgres
@@ -76,9 +76,11 @@ def test_a_decimal_is_sent_as_its_own_text():
     prices = ("target_price", "target_unit_price", "benchmark_price", "benchmark_unit_price", "benchmark_converted")
     row |= {c: Decimal("12.3400") for c in prices} | {"ratio": Decimal("1E+1"), "limit_price": Decimal("0.10")}
     row |= {"overcharge": Decimal("12.24")}
-    values = encode(row)
-    assert values[9:14] == ("12.3400",) * 5
-    assert values[14] == '{"省份": "湖北"}'  # PostgreSQL gets UTF-8 JSON; SQLite JSONField's ASCII escapes
-    assert row_encoder("sqlite")(row)[14] == '{"\\u7701\\u4efd": "\\u6e56\\u5317"}'
-    assert values[15] == "1E+1" and values[17] == "0.10"
-    assert values[20:23] == ("pending", None, 0)
+    values = dict(zip(COPY_COLUMNS, encode(row), strict=True))
+    assert [values[c] for c in prices] == ["12.3400"] * 5
+    assert values["factors"] == '{"省份": "湖北"}'  # PostgreSQL gets UTF-8 JSON; SQLite JSONField's ASCII escapes
+    sqlite_values = dict(zip(COPY_COLUMNS, row_encoder("sqlite")(row), strict=True))
+    assert sqlite_values["factors"] == '{"\\u7701\\u4efd": "\\u6e56\\u5317"}'
+    assert values["ratio"] == "1E+1" and values["limit_price"] == "0.10" and values["overcharge"] == "12.24"
+    assert values["generic_name"] == "阿莫西林" and values["rule_set_version"] == 1 and values["severity"] == "红"
+    assert (values["status"], values["adjusted_limit_price"], values["lock_version"]) == ("pending", None, 0)
