@@ -88,7 +88,10 @@ def _fresh_database_connections() -> None:
     from django.db import connections
 
     for alias in connections:
-        _INHERITED.append(connections[alias])  # a reference kept: no finaliser may close the parent's session
+        inherited = connections[alias]
+        if inherited.settings_dict.get("OPTIONS", {}).get("pool"):  # a pool's threads do not survive fork()
+            raise RuntimeError(f"database {alias!r} uses a connection pool: not reopened in a forked child")
+        _INHERITED.append(inherited)  # a reference kept: no finaliser may close the parent's session
         connections[alias] = connections.create_connection(alias)
 
 

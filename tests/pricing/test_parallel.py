@@ -70,3 +70,14 @@ def test_no_fork_means_computed_here(monkeypatch):
     pending = parallel.start(lambda: {"value": 42})
     assert len(os.listdir("/proc/self/fd")) == before  # the pipe was closed
     assert pending.result() == {"value": 42}
+
+
+def test_a_pooled_database_is_not_reopened_in_the_child(monkeypatch, caplog):
+    from django.db import connection
+
+    options = {**connection.settings_dict.get("OPTIONS", {}), "pool": True}
+    monkeypatch.setitem(connection.settings_dict, "OPTIONS", options)
+    pending = parallel.start(lambda: {"value": 42}, fresh_database=True)
+    assert pending.result() == {"value": 42}
+    assert not pending.from_child  # computed here, after the child refused
+    assert "connection pool" in caplog.text
