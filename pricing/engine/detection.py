@@ -28,7 +28,7 @@ from pricing.engine import parallel
 from pricing.engine.corrections import annotate, apply_corrections, corrections_for
 from pricing.engine.flag_store import RULE_CODE, EncodedFlag, insert_encoded, row_encoder
 from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, prepare_references
-from pricing.engine.rules import LISTING_RULES, four_same, run_rules
+from pricing.engine.rules import concat_flags, four_same, run_rules, run_split
 from pricing.engine.ruleset import RuleParams
 
 log = logging.getLogger(__name__)
@@ -345,24 +345,11 @@ def flag_values(
     def encoded(flags: pd.DataFrame, refs: pd.DataFrame | None) -> list[EncodedFlag]:
         return [encode(row) for row in annotate(flag_rows(round_id, listings, refs, flags, params.version), notes)]
 
-    national = None
-    if four_same.CODE in params.rules_enabled and refs is not None:
-
-        def job() -> list[EncodedFlag]:
-            return encoded(four_same.find(listings, refs, params), refs)
-
-        listing_rules = any(code in LISTING_RULES for code in params.rules_enabled)
-        offload = listing_rules and parallel.worthwhile(len(listings))
-        national = parallel.start(job) if offload else parallel.Pending(job, None, None)
-    try:
-        local = encoded(run_rules(listings, None, params), None)  # no references: the listing rules only
-    except BaseException:
-        if national is not None:
-            national.cancel()
-        raise
+    found, national = run_split(listings, refs, params, then=lambda flags: encoded(flags, refs))
+    rows = encoded(concat_flags(found, params), None)  # no references needed: the listing rules' flags
     if national is None:
-        return iter(local)
-    return heapq.merge(national.result(), local, key=itemgetter(RULE_CODE))
+        return iter(rows)
+    return heapq.merge(national, rows, key=itemgetter(RULE_CODE))
 
 
 def detect(
