@@ -5,9 +5,10 @@
 
 For each size: generate a catalogue (catalogue.demo_data), import it into the database
 `jiupian_bench_pricing` (setup, not timed as detection), then run `run_detection` in a FRESH child
-process and report its wall time and peak RSS (ru_maxrss of that process only), the forked 四同 child's
-peak RSS, and the peak of both processes' summed PSS (sampled every 0.1 s from /proc: pages shared
-copy-on-write are split between the two, so the sum is the memory the pair really holds).
+process and report its wall time and peak RSS (ru_maxrss of that process only), the largest peak RSS
+of its forked children (the reference-price reader and the 四同 rule), and the peak of the summed PSS
+of the process and its children (sampled every 0.1 s from /proc: pages shared copy-on-write are split
+between them, so the sum is the memory they really hold).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def _pss_kib(pid: int) -> int:
 
 
 class _PssSampler(threading.Thread):
-    """Every 0.1 s: PSS of this process plus its children (the forked 四同 child); keeps the peak."""
+    """Every 0.1 s: PSS of this process plus its forked children; keeps the peak."""
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
@@ -117,7 +118,7 @@ def detect(round_id: int) -> None:
     elapsed = time.perf_counter() - t0
     sampler.stop.set()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024  # KiB → GiB
-    # the 四同 rule's forked child (pricing.engine.parallel), if one ran: its own peak, shared pages included
+    # the forked children (pricing.engine.parallel), if any ran: the largest peak, shared pages included
     child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
     print(
         f"RESULT flags={count} seconds={elapsed:.2f} peak_rss_gib={peak:.2f} child_peak_rss_gib={child:.2f} "

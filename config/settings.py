@@ -213,7 +213,8 @@ CELERY_BEAT_SCHEDULE = {
 # the broker is down: the job stays queued and the request answers "已受理，稍后开始".
 INSTALLED_APPS += ["jobs"]
 JOB_SWEEP_SECONDS = env.int("JOB_SWEEP_SECONDS", default=60)
-# detection runs the 四同 rule in a forked child from this many listings on (pricing.engine.parallel)
+# from this many listings on, detection reads the reference prices and runs the 四同 rule in forked
+# children (pricing.engine.parallel)
 DETECTION_PARALLEL_MIN_ROWS = env.int("DETECTION_PARALLEL_MIN_ROWS", default=50_000)
 JOB_HEARTBEAT_SECONDS = env.float("JOB_HEARTBEAT_SECONDS", default=10)
 JOB_STALE_SECONDS = env.int("JOB_STALE_SECONDS", default=90)

@@ -367,16 +367,13 @@ def detect(
         listings = load_listings(catalogue_version_id, params)
         step(20)
         if listings.empty:
-            if references is not None:
-                references.cancel()
             return 0
         listings, notes = apply_corrections(listings, corrections_for(catalogue_version_id), params)  # 人工修正
         listings = prepare(listings, params)
-    except BaseException:
+        refs = _loaded_references(references, reference_set_id, params) if references is not None else None
+    finally:
         if references is not None:
-            references.cancel()
-        raise
-    refs = _loaded_references(references, reference_set_id, params) if references is not None else None
+            references.cancel()  # the child of an early return or a failure; a no-op once its result was read
     step(35)
     values = flag_values(round_id, listings, refs, notes, params)
     step(70)

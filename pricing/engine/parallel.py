@@ -62,6 +62,7 @@ class Pending(Generic[T]):
         with os.fdopen(self._fd, "rb") as pipe:
             data = pipe.read()
         _pid, status = os.waitpid(self._pid, 0)
+        self._pid = None  # reaped: a later cancel() has nothing to stop
         try:
             kind, value = pickle.loads(data)  # our own child's output, never outside input
         except Exception:  # killed before it finished writing
@@ -73,7 +74,8 @@ class Pending(Generic[T]):
         return self._fn()
 
     def cancel(self) -> None:
-        """The caller failed and no longer wants the result: stop and reap the child."""
+        """The caller no longer wants the result: stop and reap the child (nothing to do once `result`
+        has been read, or when nothing was forked)."""
         if self._pid is None:
             return
         with contextlib.suppress(ProcessLookupError):

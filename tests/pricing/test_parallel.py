@@ -44,6 +44,12 @@ def test_a_killed_child_is_recomputed_here():
     assert pending.result() == {"value": 42}
 
 
+def test_cancel_after_the_result_does_nothing():
+    pending = parallel.start(lambda: {"value": 42})
+    assert pending.result() == {"value": 42}
+    pending.cancel()  # the child was reaped by result(): no error, no signal to a reused pid
+
+
 def test_cancel_reaps_the_child():
     pending = parallel.start(_only_in_child(os.getpid(), lambda: signal.pause()))
     pid = pending._pid
