@@ -26,7 +26,7 @@ from catalogue.models import CatalogueVersion, Listing, Manufacturer, ReferenceP
 from catalogue.specs import normalise_text
 from pricing.engine import parallel
 from pricing.engine.corrections import annotate, apply_corrections, corrections_for
-from pricing.engine.flag_store import RULE_CODE, EncodedFlag, insert_encoded, row_encoder
+from pricing.engine.flag_store import RULE_CODE, EncodedFlag, check_manufacturers, insert_encoded, row_encoder
 from pricing.engine.frame import LISTING_COLUMNS, REFERENCE_COLUMNS, prepare, prepare_references
 from pricing.engine.rules import concat_flags, four_same, run_rules, run_split
 from pricing.engine.ruleset import RuleParams
@@ -377,4 +377,6 @@ def detect(
     step(35)
     values = flag_values(round_id, listings, refs, notes, params)
     step(70)
-    return insert_encoded(values)
+    count = insert_encoded(values)
+    check_manufacturers(round_id)
+    return count

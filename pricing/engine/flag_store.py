@@ -19,6 +19,7 @@ from operator import itemgetter
 from django.db import connection
 from django.utils import timezone
 
+from catalogue.ingest.load import missing_manufacturers
 from catalogue.ingest.multirow import insert_rows
 from pricing.models import Flag, FlagStatus
 from pricing.stats_triggers import sqlite_insert_trigger_as_one_bump
@@ -94,6 +95,17 @@ def insert_encoded(rows: Iterable[EncodedFlag], progress: Callable[[int], None] 
             rows = _counted(rows, per_round)
         count = insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, rows)
     return count
+
+
+def check_manufacturers(round_id: int) -> None:
+    """Every flag of the round names an existing manufacturer (Flag.manufacturer has no database
+    constraint, see the model): one query per detection instead of one per flag. Needs the caller's
+    transaction; on PostgreSQL the manufacturers are held FOR KEY SHARE until it ends."""
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT DISTINCT manufacturer_id FROM {Flag._meta.db_table} WHERE round_id = %s", [round_id])
+        missing = missing_manufacturers([row[0] for row in cur.fetchall()])
+    if missing:
+        raise RuntimeError(f"round {round_id}: flags refer to missing manufacturers {missing[:10]}")
 
 
 def _counted(rows: Iterable[EncodedFlag], per_round) -> Iterator[EncodedFlag]:
