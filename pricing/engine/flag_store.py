@@ -13,7 +13,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from operator import itemgetter
 
 from django.db import connection
@@ -65,8 +64,8 @@ def row_encoder(vendor: str, now: datetime | None = None) -> Callable[[dict], En
     as a new pending flag: the JSON column as text (PostgreSQL: UTF-8 as is; elsewhere JSONField's own
     `json.dumps`), one timestamp for every row."""
     now = now or timezone.now()
-    if vendor == "postgresql":
-        dumps, stamp = partial(json.dumps, ensure_ascii=False), now
+    if vendor == "postgresql":  # one encoder for every row (json.dumps with an argument builds one per call)
+        dumps, stamp = json.JSONEncoder(ensure_ascii=False).encode, now
     else:
         dumps, stamp = json.dumps, Flag._meta.get_field("updated_at").get_db_prep_save(now, connection)
     pending = (FlagStatus.PENDING.value, None, 0, stamp)  # status, adjusted limit, lock version, updated_at
