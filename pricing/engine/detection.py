@@ -345,8 +345,13 @@ def flag_values(
     def encoded(flags: pd.DataFrame, refs: pd.DataFrame | None) -> list[EncodedFlag]:
         return [encode(row) for row in annotate(flag_rows(round_id, listings, refs, flags, params.version), notes)]
 
-    found, national = run_split(listings, refs, params, then=lambda flags: encoded(flags, refs))
-    rows = encoded(concat_flags(found, params), None)  # no references needed: the listing rules' flags
+    rows, national = run_split(  # the listing rules' flags (no references needed) encoded while 四同 runs
+        listings,
+        refs,
+        params,
+        then=lambda flags: encoded(flags, refs),
+        here=lambda found: encoded(concat_flags(found, params), None),
+    )
     if national is None:
         return iter(rows)
     return heapq.merge(national, rows, key=itemgetter(RULE_CODE))

@@ -12,6 +12,7 @@ from pricing.engine.rules import four_same, same_maker_spec, tier_evaluated, tie
 from pricing.engine.ruleset import RuleParams
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 LISTING_RULES = {
     tier_unevaluated.CODE: tier_unevaluated.find,
@@ -31,6 +32,10 @@ def run_rules(listings: pd.DataFrame, refs: pd.DataFrame | None, params: RulePar
     return concat_flags(found, params)
 
 
+def _as_found(found: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return found
+
+
 def concat_flags(found: dict[str, pd.DataFrame], params: RuleParams) -> pd.DataFrame:
     """The rules' flag frames (by rule code) as one frame, in the rule set's order of rules."""
     frames = [found[code] for code in params.rules_enabled if code in found]
@@ -41,12 +46,18 @@ def concat_flags(found: dict[str, pd.DataFrame], params: RuleParams) -> pd.DataF
 
 
 def run_split(
-    listings: pd.DataFrame, refs: pd.DataFrame | None, params: RuleParams, *, then: Callable[[pd.DataFrame], T]
-) -> tuple[dict[str, pd.DataFrame], T | None]:
-    """The enabled listing rules' flags by rule code, and `then(四同 flags)` (None when 四同 is off or
+    listings: pd.DataFrame,
+    refs: pd.DataFrame | None,
+    params: RuleParams,
+    *,
+    then: Callable[[pd.DataFrame], T],
+    here: Callable[[dict[str, pd.DataFrame]], U] = _as_found,
+) -> tuple[U, T | None]:
+    """`here(the enabled listing rules' flags by rule code)`, and `then(四同 flags)` (None when 四同 is off or
     there are no references). With listing rules to run beside it on a large catalogue, the 四同 rule and
     `then` run in a forked child (pricing.engine.parallel): `then` is where the caller turns the rule's
-    frame into what is cheap to send back."""
+    frame into what is cheap to send back, and `here` is the caller's own work on the listing rules' flags,
+    done in this process while the child is still busy."""
     listing_codes = [code for code in params.rules_enabled if code in LISTING_RULES]
     national = None
     if four_same.CODE in params.rules_enabled and refs is not None:
@@ -54,12 +65,12 @@ def run_split(
         offload = listing_codes and parallel.worthwhile(len(listings))
         national = parallel.start(job) if offload else parallel.Pending(job, None, None)
     try:
-        found = {code: LISTING_RULES[code](listings, params) for code in listing_codes}
+        mine = here({code: LISTING_RULES[code](listings, params) for code in listing_codes})
     except BaseException:
         if national is not None:
             national.cancel()
         raise
-    return found, (national.result() if national is not None else None)
+    return mine, (national.result() if national is not None else None)
 
 
 def _national(listings: pd.DataFrame, refs: pd.DataFrame, params: RuleParams, then: Callable[[pd.DataFrame], T]) -> T:
