@@ -13,10 +13,13 @@
 
 The project is byte-compiled first (as the production image is at build time), so no command
 times compiling its modules. Each timing line carries the 1-minute load average, since the machine is
-shared, and the command's own CPU time (user + system of that process; the database server's CPU is
-not included). `--md5` prints an md5 of every stored flag column except id/round/updated_at, in (rule,
-listing code) order, to check that an optimisation changed no stored value (compare it between runs on
-the same backend).
+shared, the command's own CPU time (`cpu`: user + system of that process and its children; the database
+server's CPU is not included), and the whole machine's busy CPU seconds while it ran (`machine`, from
+/proc/stat: our processes and the database server together; meaningful on an otherwise idle machine).
+The RESULT lines add the three commands' start-up alone (`COMMAND --help`: Python, Django and the
+command's imports, median of three runs). `--md5` prints an md5 of every stored flag column except
+id/round/updated_at, in (rule, listing code) order, to check that an optimisation changed no stored value
+(compare it between runs on the same backend).
 """
 
 from __future__ import annotations
@@ -49,17 +52,29 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _machine_busy() -> float:
+    """CPU seconds the whole machine has been busy so far (every core and process, the database server
+    included), from Linux's /proc/stat; 0 where there is none. Meaningful on an otherwise idle machine."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+
+
 CPU: dict[str, float] = {}  # last command's own CPU seconds (the database server's work is not included)
+MACHINE: dict[str, float] = {}  # the whole machine's busy CPU seconds during the last command
 
 
 def _manage(args: list[str], env: dict[str, str]) -> tuple[float, str]:
     """Run one manage.py command; returns (wall seconds, its last stdout line)."""
-    t0, cpu0 = time.perf_counter(), _children_cpu()
+    t0, cpu0, busy0 = time.perf_counter(), _children_cpu(), _machine_busy()
     out = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True, cwd=ROOT
     )
     elapsed = time.perf_counter() - t0
     CPU["last"] = _children_cpu() - cpu0
+    MACHINE["last"] = _machine_busy() - busy0
     if out.returncode != 0:
         raise SystemExit(f"manage.py {args[0]} failed:\n{out.stdout}\n{out.stderr}")
     return elapsed, out.stdout.strip().splitlines()[-1]
@@ -98,7 +113,7 @@ def _flags_md5(env: dict[str, str], round_id: str) -> str:
 
 def run_baseline(python: str, script: Path, catalogue: Path, reference: Path, work: Path) -> float:
     load = _load()
-    t0, cpu0 = time.perf_counter(), _children_cpu()
+    t0, cpu0, busy0 = time.perf_counter(), _children_cpu(), _machine_busy()
     out = subprocess.run(
         [python, str(script), str(catalogue), str(reference), str(work / "peer_flags.csv")],
         capture_output=True,
@@ -106,11 +121,23 @@ def run_baseline(python: str, script: Path, catalogue: Path, reference: Path, wo
     )
     elapsed = time.perf_counter() - t0
     cpu = _children_cpu() - cpu0
+    busy = _machine_busy() - busy0
     if out.returncode != 0:
         raise SystemExit(f"baseline failed:\n{out.stderr}")
     detail = out.stderr.strip().splitlines()[-1]
-    print(f"baseline  {elapsed:6.2f} s  cpu {cpu:5.2f} s  (load {load:.2f})  {detail}", flush=True)
+    print(f"baseline  {elapsed:6.2f} s  cpu {cpu:5.2f} s  machine {busy:5.2f} s  (load {load:.2f})  {detail}")
     return elapsed
+
+
+def startup_seconds(env: dict[str, str]) -> float:
+    """The three commands' start-up (`manage.py COMMAND --help`: Python, Django set-up, the command's
+    imports, no database work), median of three runs each, summed."""
+    total = 0.0
+    for command in ("import_catalogue", "import_reference_prices", "detect"):
+        runs = sorted(_manage([command, "--help"], env)[0] for _ in range(3))
+        total += runs[1]
+        print(f"start-up  {command:24s} {runs[1]:6.2f} s  (median of 3)", flush=True)
+    return total
 
 
 def run_cli(backend: str, catalogue: Path, reference: Path, work: Path, md5: bool) -> float:
@@ -134,7 +161,11 @@ def run_cli(backend: str, catalogue: Path, reference: Path, work: Path, md5: boo
         seconds, last = _manage(args, env)
         ids[name] = last
         total += seconds
-        print(f"{backend:10s} {name:24s} {seconds:6.2f} s  cpu {CPU['last']:5.2f} s  (load {load:.2f})", flush=True)
+        print(
+            f"{backend:10s} {name:24s} {seconds:6.2f} s  cpu {CPU['last']:5.2f} s  machine {MACHINE['last']:5.2f} s"
+            f"  (load {load:.2f})",
+            flush=True,
+        )
     load = _load()
     seconds, round_id = _manage(
         ["detect", ids["import_catalogue"], "--reference-set", ids["import_reference_prices"]], env
@@ -142,7 +173,8 @@ def run_cli(backend: str, catalogue: Path, reference: Path, work: Path, md5: boo
     total += seconds
     cpu = CPU["last"]
     print(
-        f"{backend:10s} {'detect':24s} {seconds:6.2f} s  cpu {cpu:5.2f} s  (load {load:.2f})  round {round_id}",
+        f"{backend:10s} {'detect':24s} {seconds:6.2f} s  cpu {cpu:5.2f} s  machine {MACHINE['last']:5.2f} s"
+        f"  (load {load:.2f})  round {round_id}",
         flush=True,
     )
     if md5:
@@ -197,11 +229,13 @@ def main() -> None:
             results[backend] = run_cli(backend, catalogue, reference, work, args.md5)
             print(f"{backend:10s} total {results[backend]:6.2f} s  ratio {results[backend] / baseline:.1f}x baseline")
         baseline_after = run_baseline(args.peer_python, args.peer_script, catalogue, reference, work)
+        startup = startup_seconds(_env(f"sqlite:///{work / 'unused.sqlite3'}"))
         mean = (baseline + baseline_after) / 2
         for backend, total in results.items():
             print(
                 f"RESULT {backend} cli {total:.2f} s  baseline {baseline:.2f}/{baseline_after:.2f} s  "
-                f"ratio {total / mean:.2f}x (against the mean baseline)"
+                f"ratio {total / mean:.2f}x (against the mean baseline; the three start-ups alone "
+                f"{startup:.2f} s = {startup / mean:.2f}x)"
             )
 
 
