@@ -125,7 +125,9 @@ def run_baseline(python: str, script: Path, catalogue: Path, reference: Path, wo
     if out.returncode != 0:
         raise SystemExit(f"baseline failed:\n{out.stderr}")
     detail = out.stderr.strip().splitlines()[-1]
-    print(f"baseline  {elapsed:6.2f} s  cpu {cpu:5.2f} s  machine {busy:5.2f} s  (load {load:.2f})  {detail}")
+    print(
+        f"baseline  {elapsed:6.2f} s  cpu {cpu:5.2f} s  machine {busy:5.2f} s  (load {load:.2f})  {detail}", flush=True
+    )
     return elapsed
 
 
