@@ -77,23 +77,20 @@ def row_encoder(vendor: str, now: datetime | None = None) -> Callable[[dict], En
     return encode
 
 
-def insert_encoded(rows: Iterable[EncodedFlag], progress: Callable[[int], None] | None = None) -> int:
+def insert_encoded(rows: Iterable[EncodedFlag]) -> int:
     """Insert encoded flags (row_encoder of this connection's vendor), in the given order. Returns the count."""
-    count = 0
     if connection.vendor == "postgresql":
+        count = 0
         table, cols = Flag._meta.db_table, ", ".join(COPY_COLUMNS)
         with connection.cursor() as cur, cur.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1
-                if progress and count % 50_000 == 0:
-                    progress(count)
         return count
     with connection.cursor() as cur, _large_page_cache(cur), sqlite_insert_trigger_as_one_bump(cur) as per_round:
         if per_round is not None:  # the statistics trigger is off: count the rows of each round
             rows = _counted(rows, per_round)
-        count = insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, rows)
-    return count
+        return insert_rows(cur, Flag._meta.db_table, COPY_COLUMNS, rows)
 
 
 def check_manufacturers(round_id: int) -> None:
@@ -113,9 +110,9 @@ def _counted(rows: Iterable[EncodedFlag], per_round) -> Iterator[EncodedFlag]:
         yield row
 
 
-def store_flags(rows: Iterable[dict], progress: Callable[[int], None] | None = None) -> int:
+def store_flags(rows: Iterable[dict]) -> int:
     """Encode and insert flag dicts (new pending flags). Returns the count."""
-    return insert_encoded(map(row_encoder(connection.vendor), rows), progress)
+    return insert_encoded(map(row_encoder(connection.vendor), rows))
 
 
 @contextlib.contextmanager
