@@ -7,7 +7,6 @@ from catalogue.ingest.load import missing_manufacturers
 from catalogue.models import Listing, Manufacturer, ReferencePrice, ReferencePriceSet
 from pricing.engine.rounds import run_detection
 from pricing.models import Flag
-from tests.pricing.test_flag_values import sample_round  # noqa: F401  (fixture)
 
 services = pytest.importorskip("catalogue.services")
 
@@ -19,7 +18,7 @@ def test_missing_manufacturers_names_only_the_absent_ids():
     assert missing_manufacturers([]) == []
 
 
-def test_a_detection_whose_flag_names_a_missing_manufacturer_stores_nothing(sample_round):  # noqa: F811
+def test_a_detection_whose_flag_names_a_missing_manufacturer_stores_nothing(sample_round):
     run_detection(sample_round.pk)
     before = list(Flag.objects.filter(round=sample_round).order_by("id").values_list("id", "listing_id", "ratio"))
     assert before

@@ -10,25 +10,11 @@ from pricing.engine.flag_store import COPY_COLUMNS, row_encoder
 from pricing.engine.rounds import run_detection
 from pricing.models import Flag
 from tests.conftest import requires_postgres
-from tests.factories import UserFactory
+from tests.pricing.conftest import make_sample_round
 
 services = pytest.importorskip("catalogue.services")
 
 COLUMNS = [f.attname for f in Flag._meta.concrete_fields if f.attname not in ("id", "updated_at")]
-
-
-def _sample_round(samples_dir):
-    from pricing.engine.rounds import create_round
-
-    user = UserFactory(role="admin")
-    version = services.import_catalogue(samples_dir / "catalogue_sample.csv", province="湖南", label="样例")
-    refs = services.import_reference_prices(samples_dir / "reference_prices_sample.csv", label="样例")
-    return create_round(catalogue_version=version, title="样例", user=user, reference_set=refs, enqueue=False)
-
-
-@pytest.fixture
-def sample_round(db, samples_dir):
-    return _sample_round(samples_dir)
 
 
 def _stored(round_id: int) -> list[tuple]:
@@ -61,7 +47,7 @@ def test_the_forked_four_same_rows_are_stored_as_computed_here(sample_round, for
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_committed_reference_prices_are_read_by_the_child(samples_dir, force_parallel, monkeypatch, caplog):
-    round_ = _sample_round(samples_dir)
+    round_ = make_sample_round(samples_dir)
     serial, forked = _serial_then_forked(round_.pk, force_parallel, monkeypatch)
     assert len(force_parallel) == 2
     assert forked == serial
