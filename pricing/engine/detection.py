@@ -1,8 +1,9 @@
 """Detection (纠偏计算): load a catalogue version as a DataFrame, run the rules, store the flags.
 
 Reads listings with `values_list` (no model instances), re-derives 剂型组/tier class through the
-round's rule set, runs the enabled rules (pricing.rules) and bulk-inserts the flags: COPY on
-PostgreSQL, multi-row INSERTs elsewhere. The caller (pricing.services.run_detection) owns transactions.
+round's rule set, runs the enabled rules (pricing.engine.rules) and bulk-inserts the flags through
+pricing.engine.flag_store (COPY on PostgreSQL, multi-row INSERTs elsewhere). The caller
+(pricing.engine.rounds.run_detection) owns transactions.
 """
 
 from __future__ import annotations
