@@ -16,10 +16,11 @@ times compiling its modules. Each timing line carries the 1-minute load average,
 shared, the command's own CPU time (`cpu`: user + system of that process and its children; the database
 server's CPU is not included), and the whole machine's busy CPU seconds while it ran (`machine`, from
 /proc/stat: our processes and the database server together; meaningful on an otherwise idle machine).
-The RESULT lines add the three commands' start-up alone (`COMMAND --help`: Python, Django and the
-command's imports, median of three runs). `--md5` prints an md5 of every stored flag column except
-id/round/updated_at, in (rule, listing code) order, to check that an optimisation changed no stored value
-(compare it between runs on the same backend).
+The START-UP line gives the three commands' start-up alone (`COMMAND --help`: Python, Django and the
+command's imports, median of three runs). `--repeat N` runs baseline + path + baseline N times on the same
+files and prints the median ratio per backend (SUMMARY lines): single runs spread widely on a shared machine.
+`--md5` prints an md5 of every stored flag column except id/round/updated_at, in (rule, listing code)
+order, to check that an optimisation changed no stored value (compare it between runs on the same backend).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -198,6 +200,13 @@ def main() -> None:
         help="the pandas + DuckDB baseline script (not part of this repository)",
     )
     parser.add_argument("--md5", action="store_true", help="print an md5 of the stored flags")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="repetitions of baseline + path + baseline on the same files; the SUMMARY lines give the median "
+        "ratio (single runs on a shared 2-core machine spread by ±15%%)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cli_bench_") as tmp:
         work = Path(tmp)
@@ -225,20 +234,33 @@ def main() -> None:
         subprocess.run([sys.executable, *compile_args], check=True)
         refs = sum(1 for _ in reference.open(encoding="utf-8-sig")) - 1
         print(f"generated {args.size:,} listings, {refs:,} reference prices ({time.perf_counter() - t0:.1f} s)")
-        baseline = run_baseline(args.peer_python, args.peer_script, catalogue, reference, work)
-        results = {}
-        for backend in args.backends:
-            results[backend] = run_cli(backend, catalogue, reference, work, args.md5)
-            print(f"{backend:10s} total {results[backend]:6.2f} s  ratio {results[backend] / baseline:.1f}x baseline")
-        baseline_after = run_baseline(args.peer_python, args.peer_script, catalogue, reference, work)
+        ratios: dict[str, list[float]] = {backend: [] for backend in args.backends}
+        for repetition in range(1, args.repeat + 1):
+            if args.repeat > 1:
+                print(f"--- repetition {repetition} of {args.repeat}", flush=True)
+            baseline = run_baseline(args.peer_python, args.peer_script, catalogue, reference, work)
+            results = {}
+            for backend in args.backends:
+                results[backend] = run_cli(backend, catalogue, reference, work, args.md5)
+                ratio = results[backend] / baseline
+                print(f"{backend:10s} total {results[backend]:6.2f} s  ratio {ratio:.1f}x baseline")
+            baseline_after = run_baseline(args.peer_python, args.peer_script, catalogue, reference, work)
+            mean = (baseline + baseline_after) / 2
+            for backend, total in results.items():
+                ratios[backend].append(total / mean)
+                print(
+                    f"RESULT {backend} cli {total:.2f} s  baseline {baseline:.2f}/{baseline_after:.2f} s  "
+                    f"ratio {total / mean:.2f}x (against the mean baseline)",
+                    flush=True,
+                )
         startup = startup_seconds(_env(f"sqlite:///{work / 'unused.sqlite3'}"))
-        mean = (baseline + baseline_after) / 2
-        for backend, total in results.items():
-            print(
-                f"RESULT {backend} cli {total:.2f} s  baseline {baseline:.2f}/{baseline_after:.2f} s  "
-                f"ratio {total / mean:.2f}x (against the mean baseline; the three start-ups alone "
-                f"{startup:.2f} s = {startup / mean:.2f}x)"
-            )
+        print(f"START-UP the three commands alone {startup:.2f} s = {startup / mean:.2f}x the last mean baseline")
+        if args.repeat > 1:
+            for backend, values in ratios.items():
+                print(
+                    f"SUMMARY {backend} median ratio {statistics.median(values):.2f}x over {len(values)} repetitions "
+                    f"(min {min(values):.2f}x, max {max(values):.2f}x)"
+                )
 
 
 if __name__ == "__main__":
