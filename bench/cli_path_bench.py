@@ -205,9 +205,11 @@ def main() -> None:
         type=int,
         default=1,
         help="repetitions of baseline + path + baseline on the same files; the SUMMARY lines give the median "
-        "ratio (single runs on a shared 2-core machine spread by ±15%%)",
+        "ratio (single runs on a shared 2-core machine spread by up to ±20%%)",
     )
     args = parser.parse_args()
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
     with tempfile.TemporaryDirectory(prefix="cli_bench_") as tmp:
         work = Path(tmp)
         catalogue, reference = work / "catalogue.csv", work / "reference_prices.csv"
