@@ -144,6 +144,15 @@ def startup_seconds(env: dict[str, str]) -> float:
     return total
 
 
+def _print_step(backend: str, name: str, seconds: float, load: float, extra: str = "") -> None:
+    """One command's timing line: wall, its own CPU, the whole machine's CPU (the last `_manage` call)."""
+    print(
+        f"{backend:10s} {name:24s} {seconds:6.2f} s  cpu {CPU['last']:5.2f} s  machine {MACHINE['last']:5.2f} s"
+        f"  (load {load:.2f}){extra}",
+        flush=True,
+    )
+
+
 def run_cli(backend: str, catalogue: Path, reference: Path, work: Path, md5: bool) -> float:
     if backend == "postgresql":
         url = _fresh_postgres(os.environ.get("BENCH_DB", "jiupian_b12_cli"))
@@ -165,22 +174,13 @@ def run_cli(backend: str, catalogue: Path, reference: Path, work: Path, md5: boo
         seconds, last = _manage(args, env)
         ids[name] = last
         total += seconds
-        print(
-            f"{backend:10s} {name:24s} {seconds:6.2f} s  cpu {CPU['last']:5.2f} s  machine {MACHINE['last']:5.2f} s"
-            f"  (load {load:.2f})",
-            flush=True,
-        )
+        _print_step(backend, name, seconds, load)
     load = _load()
     seconds, round_id = _manage(
         ["detect", ids["import_catalogue"], "--reference-set", ids["import_reference_prices"]], env
     )
     total += seconds
-    cpu = CPU["last"]
-    print(
-        f"{backend:10s} {'detect':24s} {seconds:6.2f} s  cpu {cpu:5.2f} s  machine {MACHINE['last']:5.2f} s"
-        f"  (load {load:.2f})  round {round_id}",
-        flush=True,
-    )
+    _print_step(backend, "detect", seconds, load, f"  round {round_id}")
     if md5:
         print(f"{backend:10s} flags md5: {_flags_md5(env, round_id)}", flush=True)
     return total
